@@ -1,0 +1,101 @@
+#include "codec_object.h"
+#include <vector>
+#include "../batch/compress_batch.h"
+#include "typed_views.h"
+
+namespace zstash {
+
+Napi::Function CodecObject::Define(Napi::Env env) {
+  return DefineClass(env, "Codec",
+                     {
+                         InstanceMethod<&CodecObject::CompressBatch>("compressBatch"),
+                         InstanceMethod<&CodecObject::Decompress>("decompress"),
+                         InstanceMethod<&CodecObject::DecompressBatch>("decompressBatch"),
+                     });
+}
+
+CodecObject::CodecObject(const Napi::CallbackInfo& info) : Napi::ObjectWrap<CodecObject>(info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 2 || !info[0].IsString() || !info[1].IsNumber()) {
+    Napi::TypeError::New(env, "new Codec(name: string, level: number)").ThrowAsJavaScriptException();
+    return;
+  }
+  std::string error;
+  codec_ = MakeCodec(info[0].As<Napi::String>().Utf8Value(), info[1].As<Napi::Number>().Int32Value(), &error);
+  if (!codec_) Napi::Error::New(env, error).ThrowAsJavaScriptException();
+}
+
+Napi::Value CodecObject::CompressBatch(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 10) {
+    Napi::TypeError::New(env, "compressBatch needs 10 arguments").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  size_t src_page = IntArg(info, 1), count = IntArg(info, 2), dst_page = IntArg(info, 4);
+  size_t status_index = IntArg(info, 6);
+  int64_t threshold = IntArg(info, 7);
+  if (threshold < 1 || threshold > static_cast<int64_t>(kPageSize)) {
+    Napi::RangeError::New(env, "threshold out of range").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  CompressBatchArgs args;
+  args.src = CheckedView<uint8_t>(env, info[0], src_page * kPageSize, count * kPageSize, "src");
+  if (!args.src) return env.Undefined();
+  args.dst = CheckedView<uint8_t>(env, info[3], dst_page * kPageSize, count * kPageSize, "dst");
+  if (!args.dst) return env.Undefined();
+  args.status = CheckedView<int32_t>(env, info[5], status_index, count, "status");
+  if (!args.status) return env.Undefined();
+  args.count = count;
+  args.threshold = static_cast<size_t>(threshold);
+  args.detect_same_filled = info[8].ToBoolean();
+  args.fail_page = static_cast<int32_t>(IntArg(info, 9));
+  zstash::CompressBatch(*codec_, args);
+  return env.Undefined();
+}
+
+Napi::Value CodecObject::Decompress(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  size_t src_off = IntArg(info, 1), length = IntArg(info, 2), dst_off = IntArg(info, 4);
+  const uint8_t* src = CheckedView<uint8_t>(env, info[0], src_off, length, "src");
+  if (!src) return env.Undefined();
+  uint8_t* dst = CheckedView<uint8_t>(env, info[3], dst_off, kPageSize, "dst");
+  if (!dst) return env.Undefined();
+  return Napi::Number::New(env, codec_->Decompress(src, length, dst));
+}
+
+Napi::Value CodecObject::DecompressBatch(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!info[0].IsArray()) {
+    Napi::TypeError::New(env, "arenas must be an array").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  auto arenas_js = info[0].As<Napi::Array>();
+  std::vector<std::pair<const uint8_t*, size_t>> arenas(arenas_js.Length());
+  for (uint32_t i = 0; i < arenas_js.Length(); i++) {
+    Napi::Value a = arenas_js.Get(i);
+    if (!a.IsTypedArray()) continue;  // a released arena: any job naming it fails the range check
+    auto ta = a.As<Napi::TypedArray>();
+    arenas[i] = {static_cast<const uint8_t*>(ta.ArrayBuffer().Data()) + ta.ByteOffset(), ta.ByteLength()};
+  }
+  size_t count = IntArg(info, 2);
+  const int32_t* jobs = CheckedView<int32_t>(env, info[1], 0, count * 4, "jobs");
+  if (!jobs) return env.Undefined();
+  auto dst_ta = info[3].As<Napi::TypedArray>();
+  size_t dst_pages = dst_ta.ByteLength() / kPageSize;
+  uint8_t* dst = CheckedView<uint8_t>(env, info[3], 0, dst_pages * kPageSize, "dst");
+  int32_t* status = CheckedView<int32_t>(env, info[4], 0, count, "status");
+  if (!dst || !status) return env.Undefined();
+  for (size_t i = 0; i < count; i++) {
+    const int32_t* j = jobs + i * 4;
+    uint32_t arena = j[0], off = j[1], len = j[2], page = j[3];
+    if (arena >= arenas.size() || !arenas[arena].first || off > arenas[arena].second ||
+        len > arenas[arena].second - off || page >= dst_pages) {
+      status[i] = kDecodeCorrupt;
+      continue;
+    }
+    status[i] = codec_->Decompress(arenas[arena].first + off, len, dst + page * kPageSize);
+  }
+  return env.Undefined();
+}
+
+}  // namespace zstash

@@ -1,0 +1,26 @@
+#pragma once
+#include <napi.h>
+#include <memory>
+#include "../codecs/codec.h"
+
+namespace zstash {
+
+// JS class `Codec`: one codec instance with its own contexts. JS makes one per
+// thread (the owner thread, and each worker).
+class CodecObject : public Napi::ObjectWrap<CodecObject> {
+ public:
+  static Napi::Function Define(Napi::Env env);
+  explicit CodecObject(const Napi::CallbackInfo& info);
+
+ private:
+  // compressBatch(src, srcPage, count, dst, dstPage, status, statusIndex, threshold, sameFilled, failPage)
+  Napi::Value CompressBatch(const Napi::CallbackInfo& info);
+  // decompress(src, srcOffset, length, dst, dstOffset) -> 4096 | negative DecodeStatus
+  Napi::Value Decompress(const Napi::CallbackInfo& info);
+  // decompressBatch(arenas[], jobs Int32Array [arena, offset, length, dstPage]*, count, dst, status)
+  Napi::Value DecompressBatch(const Napi::CallbackInfo& info);
+
+  std::unique_ptr<PageCodec> codec_;
+};
+
+}  // namespace zstash

@@ -1,0 +1,46 @@
+/**
+ * The synchronous CPU backend: one native call per batch on the calling thread.
+ * It is the `workers: 0` path and the reference every other backend is checked
+ * against.
+ */
+import { PAGE_SIZE } from './status.js'
+import type { BackendInfo, CompressBackend, CompressOptions, CompressResult } from './backend.js'
+import type { StreamFormat } from './formats.js'
+import { loadNative, type NativeCodec } from '../native.js'
+import { forEachBatch } from '../folio/batches.js'
+
+export class CpuBackend implements CompressBackend {
+  readonly info: BackendInfo
+  private readonly codec: NativeCodec
+  // One staging area, reused: results are consumed before compress() is called again.
+  private out = new Uint8Array(0)
+  private status = new Int32Array(0)
+  private inUse = false
+
+  constructor(format: StreamFormat, level: number, maxBatch: number) {
+    const native = loadNative()
+    this.codec = new native.Codec(format, level)
+    this.info = { name: format, format, level, maxBatch, path: 'cpu', version: native.codecLibraries }
+  }
+
+  compress(pages: Uint8Array, count: number, options: CompressOptions): CompressResult {
+    if (this.inUse) throw new Error('CpuBackend staging is still in use: release() the previous result first')
+    if (this.status.length < count) {
+      this.out = new Uint8Array(count * PAGE_SIZE)
+      this.status = new Int32Array(count)
+    }
+    const { codec, out, status } = this
+    forEachBatch(count, this.info.maxBatch, (first, n) => {
+      const fail = options.failPage >= first && options.failPage < first + n ? options.failPage - first : -1
+      codec.compressBatch(pages, first, n, out, first, status, first, options.threshold, options.detectSameFilled, fail)
+    })
+    this.inUse = true
+    return { status, out, release: () => { this.inUse = false } }
+  }
+
+  stats(): Record<string, number> {
+    return {}
+  }
+
+  async close(): Promise<void> {}
+}

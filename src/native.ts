@@ -1,0 +1,61 @@
+/**
+ * Loads the C++ addon. The native surface is small on purpose: codecs with
+ * batch entry points, page helpers, and accelerator devices. Everything else
+ * (validation, allocator, entry table, policy) lives in TypeScript.
+ */
+import { createRequire } from 'node:module'
+import { fileURLToPath } from 'node:url'
+import path from 'node:path'
+import { BackendUnavailableError } from './errors.js'
+
+export interface NativeCodec {
+  compressBatch(
+    src: Uint8Array, srcPage: number, count: number,
+    dst: Uint8Array, dstPage: number,
+    status: Int32Array, statusIndex: number,
+    threshold: number, detectSameFilled: boolean, failPage: number,
+  ): void
+  decompress(src: Uint8Array, srcOffset: number, length: number, dst: Uint8Array, dstOffset: number): number
+  decompressBatch(arenas: Uint8Array[], jobs: Int32Array, count: number, dst: Uint8Array, status: Int32Array): void
+}
+
+export interface NativeAddon {
+  Codec: new (name: string, level: number) => NativeCodec
+  fillPage(dst: Uint8Array, offset: number, lo: number, hi: number): void
+  sameFilledWord(src: Uint8Array, offset: number): bigint | null
+  codecLibraries: string
+  pageSize: number
+  // Device entries are typed in src/devices/.
+  devices: unknown[]
+  [name: string]: unknown
+}
+
+const here = path.dirname(fileURLToPath(import.meta.url))
+// dist/src/native.js -> repository root is two levels up.
+const root = path.resolve(here, '..', '..')
+
+let cached: NativeAddon | undefined
+
+export function loadNative(): NativeAddon {
+  if (cached) return cached
+  const require = createRequire(import.meta.url)
+  const candidates = [
+    process.env.ZSTASH_NATIVE,
+    path.join(root, 'build', 'Release', 'zstash.node'),
+    path.join(root, 'build', 'Debug', 'zstash.node'),
+  ].filter((p): p is string => !!p)
+  const failures: string[] = []
+  for (const file of candidates) {
+    try {
+      cached = require(file) as NativeAddon
+      return cached
+    } catch (err) {
+      failures.push(`${file}: ${(err as Error).message.split('\n')[0]}`)
+    }
+  }
+  throw new BackendUnavailableError(
+    `zstash native addon not found. Run 'npm run setup' (installs the codec libraries and builds it).\n  ${failures.join('\n  ')}`,
+  )
+}
+
+export const addonRoot = root
