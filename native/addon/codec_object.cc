@@ -74,14 +74,17 @@ Napi::Value CodecObject::DecompressBatch(const Napi::CallbackInfo& info) {
   for (uint32_t i = 0; i < arenas_js.Length(); i++) {
     Napi::Value a = arenas_js.Get(i);
     if (!a.IsTypedArray()) continue;  // a released arena: any job naming it fails the range check
-    auto ta = a.As<Napi::TypedArray>();
-    arenas[i] = {static_cast<const uint8_t*>(ta.ArrayBuffer().Data()) + ta.ByteOffset(), ta.ByteLength()};
+    uint8_t* data;
+    size_t bytes, elem;
+    if (TypedArrayBytes(env, a, &data, &bytes, &elem)) arenas[i] = {data, bytes};
   }
   size_t count = IntArg(info, 2);
   const int32_t* jobs = CheckedView<int32_t>(env, info[1], 0, count * 4, "jobs");
   if (!jobs) return env.Undefined();
-  auto dst_ta = info[3].As<Napi::TypedArray>();
-  size_t dst_pages = dst_ta.ByteLength() / kPageSize;
+  uint8_t* dst_data;
+  size_t dst_bytes = 0, dst_elem;
+  if (!TypedArrayBytes(env, info[3], &dst_data, &dst_bytes, &dst_elem)) dst_bytes = 0;
+  size_t dst_pages = dst_bytes / kPageSize;
   uint8_t* dst = CheckedView<uint8_t>(env, info[3], 0, dst_pages * kPageSize, "dst");
   int32_t* status = CheckedView<int32_t>(env, info[4], 0, count, "status");
   if (!dst || !status) return env.Undefined();

@@ -1,0 +1,136 @@
+/**
+ * PageStore options, validated in JS with precise errors before anything
+ * native is touched (better-sqlite3's way): an unknown key, a wrong type or an
+ * out-of-range value throws InvalidArgumentError naming the option.
+ */
+import { InvalidArgumentError } from '../errors.js'
+import { FORMAT_SPECS, isFormat, type StreamFormat } from '../codecs/formats.js'
+import { PAGE_SIZE } from '../codecs/status.js'
+
+export const MAX_FOLIO_PAGES = 512
+export const DEFAULT_MAX_BATCH = 8
+
+export interface PageStoreOptions {
+  /** 'lz4' (default), 'zstd', 'deflate', 'deflate-4k', 'lzo', or a device backend name ('sim', 'dpdk:isal', 'qpl', …). */
+  compressor?: string
+  /** Codec level; see FORMAT_SPECS for what it means per codec. */
+  level?: number
+  /** Largest number of pages compressed in one batch (zswap's ZSWAP_MAX_BATCH_SIZE). Default 8. */
+  maxBatch?: number
+  /** Largest compressed length accepted; a longer result makes the page incompressible. Default PAGE_SIZE - 1. */
+  incompressibleThreshold?: number
+  /** Store same-filled pages as their 8-byte fill word. Default true. */
+  sameFilled?: boolean
+  /**
+   * Store incompressible pages raw (zswap with writeback enabled). When false the
+   * whole folio is rejected instead (reject_compress_poor). Default true.
+   */
+  storeIncompressible?: boolean
+  /** zswap's max_pool: stores are refused once pool_total_size reaches this. Default: no limit. */
+  maxPoolBytes?: number
+  /** zswap's accept_threshold_percent: after the limit is hit, stores resume below this share of it. Default 90. */
+  acceptThresholdPercent?: number
+  /** Worker threads for software compression; 0 compresses on the calling thread. */
+  workers?: number
+  /** Options passed to a device backend (see docs/devices.md). */
+  device?: Record<string, unknown>
+}
+
+export interface ResolvedOptions {
+  compressor: string
+  format: StreamFormat | undefined
+  level: number | undefined
+  maxBatch: number | undefined
+  incompressibleThreshold: number
+  sameFilled: boolean
+  storeIncompressible: boolean
+  maxPoolBytes: number
+  acceptThresholdPercent: number
+  workers: number
+  device: Record<string, unknown>
+}
+
+const KNOWN = new Set<string>([
+  'compressor', 'level', 'maxBatch', 'incompressibleThreshold', 'sameFilled', 'storeIncompressible',
+  'maxPoolBytes', 'acceptThresholdPercent', 'workers', 'device',
+])
+
+function integer(name: string, value: unknown, min: number, max: number): number {
+  if (typeof value !== 'number' || !Number.isInteger(value)) {
+    throw new InvalidArgumentError(`option '${name}' must be an integer, got ${describe(value)}`)
+  }
+  if (value < min || value > max) {
+    throw new InvalidArgumentError(`option '${name}' must be in ${min}..${max}, got ${value}`, 'ERR_ZSTASH_OUT_OF_RANGE')
+  }
+  return value
+}
+
+function boolean(name: string, value: unknown): boolean {
+  if (typeof value !== 'boolean') throw new InvalidArgumentError(`option '${name}' must be a boolean, got ${describe(value)}`)
+  return value
+}
+
+export function describe(value: unknown): string {
+  if (value === null) return 'null'
+  if (Array.isArray(value)) return 'an array'
+  if (typeof value === 'string') return `the string ${JSON.stringify(value.length > 40 ? value.slice(0, 40) + '…' : value)}`
+  if (typeof value === 'object') return `an instance of ${(value as object).constructor?.name ?? 'Object'}`
+  return `${typeof value} ${String(value)}`
+}
+
+/**
+ * Validates options. `isDevice(name)` tells whether a compressor name belongs to
+ * a device backend (their levels and batch sizes are checked by the device).
+ */
+export function resolveOptions(options: unknown, isDevice: (name: string) => boolean, defaultWorkers: number): ResolvedOptions {
+  if (options === undefined) options = {}
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    throw new InvalidArgumentError(`PageStore options must be an object, got ${describe(options)}`)
+  }
+  const o = options as Record<string, unknown>
+  for (const key of Object.keys(o)) {
+    if (!KNOWN.has(key)) {
+      throw new InvalidArgumentError(`unknown option '${key}' (known: ${[...KNOWN].join(', ')})`, 'ERR_ZSTASH_UNKNOWN_OPTION')
+    }
+  }
+  const compressor = o.compressor ?? 'lz4'
+  if (typeof compressor !== 'string') throw new InvalidArgumentError(`option 'compressor' must be a string, got ${describe(compressor)}`)
+  const format = isFormat(compressor) ? compressor : undefined
+  if (!format && !isDevice(compressor)) {
+    throw new InvalidArgumentError(
+      `unknown compressor '${compressor}' (software: lz4, zstd, deflate, deflate-4k, lzo; devices: see backends())`,
+      'ERR_ZSTASH_UNKNOWN_COMPRESSOR',
+    )
+  }
+  let level: number | undefined
+  if (o.level !== undefined) {
+    if (format) {
+      const spec = FORMAT_SPECS[format]
+      level = integer('level', o.level, spec.minLevel, spec.maxLevel)
+    } else {
+      level = integer('level', o.level, -100, 100)
+    }
+  } else if (format) {
+    level = FORMAT_SPECS[format].defaultLevel
+  }
+  const maxBatch = o.maxBatch === undefined ? (format ? DEFAULT_MAX_BATCH : undefined) : integer('maxBatch', o.maxBatch, 1, MAX_FOLIO_PAGES)
+  const threshold = o.incompressibleThreshold === undefined ? PAGE_SIZE - 1 : integer('incompressibleThreshold', o.incompressibleThreshold, 1, PAGE_SIZE - 1)
+  const maxPoolBytes = o.maxPoolBytes === undefined ? Infinity : integer('maxPoolBytes', o.maxPoolBytes, PAGE_SIZE, Number.MAX_SAFE_INTEGER)
+  const device = o.device ?? {}
+  if (typeof device !== 'object' || device === null || Array.isArray(device)) {
+    throw new InvalidArgumentError(`option 'device' must be an object, got ${describe(device)}`)
+  }
+  return {
+    compressor,
+    format,
+    level,
+    maxBatch,
+    incompressibleThreshold: threshold,
+    sameFilled: o.sameFilled === undefined ? true : boolean('sameFilled', o.sameFilled),
+    storeIncompressible: o.storeIncompressible === undefined ? true : boolean('storeIncompressible', o.storeIncompressible),
+    maxPoolBytes,
+    acceptThresholdPercent: o.acceptThresholdPercent === undefined ? 90 : integer('acceptThresholdPercent', o.acceptThresholdPercent, 1, 100),
+    workers: o.workers === undefined ? defaultWorkers : integer('workers', o.workers, 0, 256),
+    device: device as Record<string, unknown>,
+  }
+}

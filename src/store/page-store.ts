@@ -1,0 +1,361 @@
+/**
+ * PageStore: zswap's store/load/invalidate over a zsmalloc-like pool.
+ *
+ * storeFolio() reads top-down like zswap_store():
+ *   validate → check limits → compress every page (in batches, by the backend)
+ *   → allocate and copy every object → publish every entry (freeing old ones).
+ * Nothing is published until every page of the folio has an object, so any
+ * failure leaves no entry for any key of the folio, stale older entries
+ * included (zswap's check_old), and says why.
+ */
+import { ClosedError, DecompressError, InvalidArgumentError, StoreRejectedError, type RejectReason } from '../errors.js'
+import { PAGE_SIZE, PageStatus, DecodeStatus } from '../codecs/status.js'
+import { formatId, FORMATS, type StreamFormat } from '../codecs/formats.js'
+import type { BackendInfo, CompressBackend, CompressResult } from '../codecs/backend.js'
+import { CpuBackend } from '../codecs/cpu-backend.js'
+import { loadNative, type NativeAddon, type NativeCodec } from '../native.js'
+import { ZsPool, type PoolStats } from '../allocator/zs-pool.js'
+import { EntryKind, EntryTable } from '../entries/entry-table.js'
+import { ZswapCounters, folioSizeName } from './counters.js'
+import { describe, MAX_FOLIO_PAGES, resolveOptions, type PageStoreOptions, type ResolvedOptions } from './options.js'
+import { TEST_HOOKS, type TestHooks } from './test-hooks.js'
+
+export const MAX_KEY = 2 ** 32 - 1
+
+export interface LoadOptions {
+  /** Write the page here (at least PAGE_SIZE bytes; the first PAGE_SIZE are written) instead of a new array. */
+  into?: Uint8Array
+  /** Free the entry after a successful load (zswap's loads are always exclusive). Default false. */
+  exclusive?: boolean
+}
+
+export interface PageStoreStats {
+  stored_pages: number
+  pool_total_size: number
+  same_filled_pages: number
+  stored_incompressible_pages: number
+  /** Bytes of compressed objects (memcg's `zswap`); raw pages count PAGE_SIZE. */
+  compressed_bytes: number
+  reject_compress_fail: number
+  reject_compress_poor: number
+  reject_alloc_fail: number
+  reject_backend_fail: number
+  pool_limit_hit: number
+  decompress_fail: number
+  zswpout: number
+  zswpin: number
+  /** Successful folio stores by folio size: { '4kB': n, '64kB': n, … } (per-order zswpout). */
+  zswpout_folios: Record<string, number>
+  /** Entry table + allocator metadata, in bytes, and per stored page. */
+  metadata_bytes: number
+  metadata_bytes_per_page: number
+  pool: PoolStats
+  backend: BackendInfo & { counters: Record<string, number> }
+}
+
+export class PageStore {
+  readonly options: Readonly<ResolvedOptions>
+  private readonly backend: CompressBackend
+  private readonly formatSlot: number
+  private readonly decoders: NativeCodec[]
+  private readonly native: NativeAddon
+  private readonly pool: ZsPool
+  private readonly entries = new EntryTable()
+  private readonly counters = new ZswapCounters()
+  private readonly acceptBytes: number
+  private reachedFull = false
+  private closed = false
+  // Scratch for one folio's handles, reused across stores (no per-page objects).
+  private handles = new Uint32Array(MAX_FOLIO_PAGES);
+  [TEST_HOOKS]?: TestHooks
+
+  static async open(options?: PageStoreOptions): Promise<PageStore> {
+    const resolved = resolveOptions(options, () => false, 0)
+    const backend = new CpuBackend(resolved.format!, resolved.level!, resolved.maxBatch!)
+    return new PageStore(resolved, backend)
+  }
+
+  private constructor(options: ResolvedOptions, backend: CompressBackend) {
+    this.options = Object.freeze({ ...options })
+    this.backend = backend
+    this.native = loadNative()
+    this.formatSlot = formatId(backend.info.format)
+    // One CPU decoder per format: an entry is read back by its format, whatever wrote it.
+    this.decoders = FORMATS.map((f: StreamFormat) => new this.native.Codec(f, 1))
+    this.pool = new ZsPool({ maxBytes: options.maxPoolBytes })
+    this.acceptBytes = (options.maxPoolBytes * options.acceptThresholdPercent) / 100
+  }
+
+  get info(): BackendInfo {
+    return this.backend.info
+  }
+
+  /**
+   * Stores `pages` (n × PAGE_SIZE bytes, 1 ≤ n ≤ 512) under keys firstKey … firstKey + n − 1.
+   * Resolves when every page is stored; rejects with StoreRejectedError, leaving
+   * no entry for any of those keys, when any page cannot be.
+   */
+  async storeFolio(firstKey: number, pages: Uint8Array): Promise<void> {
+    const n = this.checkFolio(firstKey, pages)
+    if (this.checkLimits()) {
+      this.counters.pool_limit_hit++
+      this.reject(firstKey, n, 'pool_limit', `pool is at its limit (${this.pool.totalSize()} of ${this.options.maxPoolBytes} bytes)`)
+    }
+    const hooks = this[TEST_HOOKS]
+    const options = {
+      threshold: this.options.incompressibleThreshold,
+      detectSameFilled: this.options.sameFilled,
+      failPage: hooks?.failCompress ? hooks.failCompress(firstKey, n) : -1,
+    }
+    let pending = this.backend.compress(pages, n, options)
+    let result: CompressResult
+    try {
+      result = pending instanceof Promise ? await pending : pending
+    } catch (err) {
+      this.counters.reject_backend_fail++
+      this.reject(firstKey, n, 'worker_fail', `compression backend failed: ${(err as Error).message}`, undefined, err)
+    }
+    this.checkOpen()
+    try {
+      this.allocateAll(firstKey, n, pages, result!)
+      this.publishAll(firstKey, n, result!)
+    } finally {
+      result!.release()
+    }
+    this.counters.countFolio(n)
+  }
+
+  /** Loads one page. Resolves to the page, or undefined when the key is absent. */
+  async load(key: number, options?: LoadOptions): Promise<Uint8Array | undefined> {
+    return this.loadSync(key, options)
+  }
+
+  /**
+   * The fault path: decompresses on the calling thread, with no thread hop.
+   * A corrupted object throws DecompressError, bumps decompress_fail and keeps the entry.
+   */
+  loadSync(key: number, options?: LoadOptions): Uint8Array | undefined {
+    this.checkOpen()
+    checkKey(key, 'key')
+    const into = options?.into
+    if (into !== undefined && (!(into instanceof Uint8Array) || into.length < PAGE_SIZE)) {
+      throw new InvalidArgumentError(`'into' must be a Uint8Array of at least ${PAGE_SIZE} bytes, got ${describe(into)}`)
+    }
+    const kind = this.entries.find(key)
+    if (kind === EntryKind.Empty) return undefined
+    const dst = into ?? new Uint8Array(PAGE_SIZE)
+    const lo = this.entries.lo
+    const hi = this.entries.hi
+    if (kind === EntryKind.SameFilled) {
+      this.native.fillPage(dst, 0, lo, hi)
+    } else {
+      this.pool.locate(lo)
+      const { bytes } = this.pool.arena
+      if (kind === EntryKind.Raw) {
+        dst.set(bytes.subarray(this.pool.offset, this.pool.offset + PAGE_SIZE))
+      } else {
+        const status = this.decoders[this.entries.slot].decompress(bytes, this.pool.offset, hi, dst, 0)
+        if (status !== PAGE_SIZE) {
+          this.counters.decompress_fail++
+          throw new DecompressError(key, status, status === DecodeStatus.WrongSize ? 'wrong size' : 'corrupt stream')
+        }
+      }
+    }
+    this.counters.zswpin++
+    if (options?.exclusive) this.dropEntry(key)
+    return dst
+  }
+
+  /** Drops the entry for `key` (swap slot freed). Returns whether there was one. */
+  invalidate(key: number): boolean {
+    this.checkOpen()
+    checkKey(key, 'key')
+    return this.dropEntry(key)
+  }
+
+  /** Whether `key` has an entry. */
+  has(key: number): boolean {
+    checkKey(key, 'key')
+    return this.entries.find(key) !== EntryKind.Empty
+  }
+
+  get size(): number {
+    return this.entries.size
+  }
+
+  /** Moves objects to release partly used slabs; returns the bytes released. */
+  compact(): number {
+    this.checkOpen()
+    return this.pool.compact() * PAGE_SIZE
+  }
+
+  stats(): PageStoreStats {
+    const c = this.counters
+    const pool = this.pool.stats()
+    const metadata = this.entries.metadataBytes() + pool.metadata_bytes
+    const folios: Record<string, number> = {}
+    for (const [pages, count] of [...c.zswpoutByPages].sort((a, b) => a[0] - b[0])) folios[folioSizeName(pages)] = count
+    return {
+      stored_pages: this.entries.size,
+      pool_total_size: pool.pool_total_size,
+      same_filled_pages: c.same_filled_pages,
+      stored_incompressible_pages: c.stored_incompressible_pages,
+      compressed_bytes: c.compressed_bytes,
+      reject_compress_fail: c.reject_compress_fail,
+      reject_compress_poor: c.reject_compress_poor,
+      reject_alloc_fail: c.reject_alloc_fail,
+      reject_backend_fail: c.reject_backend_fail,
+      pool_limit_hit: c.pool_limit_hit,
+      decompress_fail: c.decompress_fail,
+      zswpout: c.zswpout,
+      zswpin: c.zswpin,
+      zswpout_folios: folios,
+      metadata_bytes: metadata,
+      metadata_bytes_per_page: this.entries.size ? metadata / this.entries.size : 0,
+      pool,
+      backend: { ...this.backend.info, counters: this.backend.stats() },
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return
+    this.closed = true
+    await this.backend.close()
+  }
+
+  // --- store steps ---------------------------------------------------------
+
+  private checkFolio(firstKey: number, pages: Uint8Array): number {
+    this.checkOpen()
+    checkKey(firstKey, 'firstKey')
+    if (!(pages instanceof Uint8Array)) {
+      throw new InvalidArgumentError(`pages must be a Uint8Array, got ${describe(pages)}`)
+    }
+    const n = pages.length / PAGE_SIZE
+    if (!Number.isInteger(n) || n < 1 || n > MAX_FOLIO_PAGES) {
+      throw new InvalidArgumentError(
+        `pages must hold 1..${MAX_FOLIO_PAGES} whole pages of ${PAGE_SIZE} bytes, got ${pages.length} bytes`,
+        'ERR_ZSTASH_BAD_FOLIO',
+      )
+    }
+    if (firstKey + n - 1 > MAX_KEY) {
+      throw new InvalidArgumentError(`keys ${firstKey}..${firstKey + n - 1} run past ${MAX_KEY}`, 'ERR_ZSTASH_OUT_OF_RANGE')
+    }
+    return n
+  }
+
+  /** zswap_check_limits(): refuse at the limit until usage falls below the accept threshold. */
+  private checkLimits(): boolean {
+    if (!Number.isFinite(this.options.maxPoolBytes)) return false
+    const current = this.pool.totalSize()
+    if (current >= this.options.maxPoolBytes) this.reachedFull = true
+    else if (this.reachedFull && current <= this.acceptBytes) this.reachedFull = false
+    return this.reachedFull
+  }
+
+  /** Gives every page an object (or a fill word) without publishing anything. */
+  private allocateAll(firstKey: number, n: number, pages: Uint8Array, result: CompressResult): void {
+    const { status, out } = result
+    const handles = this.handles
+    const failAlloc = this[TEST_HOOKS]?.failAlloc
+    for (let i = 0; i < n; i++) {
+      const s = status[i]
+      if (s === PageStatus.SameFilled) {
+        handles[i] = 0
+        continue
+      }
+      let length: number
+      let source: Uint8Array
+      let offset: number
+      if (s > 0) {
+        length = s
+        source = out
+        offset = i * PAGE_SIZE
+      } else if (s === PageStatus.Incompressible && this.options.storeIncompressible) {
+        length = PAGE_SIZE
+        source = pages
+        offset = i * PAGE_SIZE
+      } else {
+        this.freeHandles(i, status)
+        if (s === PageStatus.Incompressible) {
+          this.counters.reject_compress_poor++
+          this.reject(firstKey, n, 'compress_poor', `page ${firstKey + i} is incompressible and storeIncompressible is off`, firstKey + i)
+        }
+        this.counters.reject_compress_fail++
+        this.reject(firstKey, n, 'compress_fail', `page ${firstKey + i} failed to compress (status ${s})`, firstKey + i)
+      }
+      const handle = failAlloc?.(firstKey + i) ? 0 : this.pool.alloc(length)
+      if (handle === 0) {
+        this.freeHandles(i, status)
+        this.counters.reject_alloc_fail++
+        this.reject(firstKey, n, 'alloc_fail', `no pool memory for page ${firstKey + i} (${length} bytes)`, firstKey + i)
+      }
+      this.pool.locate(handle)
+      this.pool.arena.bytes.set(source.subarray(offset, offset + length), this.pool.offset)
+      handles[i] = handle
+    }
+  }
+
+  /** Publishes every entry of the folio; an old entry under a key is freed first. */
+  private publishAll(firstKey: number, n: number, result: CompressResult): void {
+    const { status, out } = result
+    const c = this.counters
+    const view = new DataView(out.buffer, out.byteOffset, out.byteLength)
+    for (let i = 0; i < n; i++) {
+      const key = firstKey + i
+      this.dropEntry(key)
+      const s = status[i]
+      if (s === PageStatus.SameFilled) {
+        const at = i * PAGE_SIZE
+        this.entries.set(key, EntryKind.SameFilled, this.formatSlot, view.getUint32(at, true), view.getUint32(at + 4, true))
+        c.same_filled_pages++
+      } else if (s > 0) {
+        this.entries.set(key, EntryKind.Compressed, this.formatSlot, this.handles[i], s)
+        c.compressed_bytes += s
+      } else {
+        this.entries.set(key, EntryKind.Raw, this.formatSlot, this.handles[i], PAGE_SIZE)
+        c.stored_incompressible_pages++
+        c.compressed_bytes += PAGE_SIZE
+      }
+    }
+  }
+
+  /** Frees the objects allocated so far for pages [0, upTo) of the folio being stored. */
+  private freeHandles(upTo: number, status: Int32Array): void {
+    for (let i = 0; i < upTo; i++) {
+      if (this.handles[i] !== 0) this.pool.free(this.handles[i], status[i] > 0 ? status[i] : PAGE_SIZE)
+    }
+  }
+
+  /** Rejects the folio: erases every key of it, so no stale entry survives, and throws. */
+  private reject(firstKey: number, n: number, reason: RejectReason, message: string, key?: number, cause?: unknown): never {
+    for (let i = 0; i < n; i++) this.dropEntry(firstKey + i)
+    throw new StoreRejectedError(reason, `folio ${firstKey}+${n} rejected: ${message}`, key, cause ? { cause } : undefined)
+  }
+
+  private dropEntry(key: number): boolean {
+    const kind = this.entries.find(key)
+    if (kind === EntryKind.Empty) return false
+    const c = this.counters
+    if (kind === EntryKind.SameFilled) {
+      c.same_filled_pages--
+    } else {
+      const length = kind === EntryKind.Raw ? PAGE_SIZE : this.entries.hi
+      this.pool.free(this.entries.lo, length)
+      c.compressed_bytes -= length
+      if (kind === EntryKind.Raw) c.stored_incompressible_pages--
+    }
+    this.entries.erase(key)
+    return true
+  }
+
+  private checkOpen(): void {
+    if (this.closed) throw new ClosedError()
+  }
+}
+
+function checkKey(key: number, name: string): void {
+  if (typeof key !== 'number' || !Number.isInteger(key) || key < 0 || key > MAX_KEY) {
+    throw new InvalidArgumentError(`${name} must be an integer in 0..${MAX_KEY}, got ${describe(key)}`, 'ERR_ZSTASH_BAD_KEY')
+  }
+}
