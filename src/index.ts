@@ -1,5 +1,6 @@
 export { PageStore, MAX_KEY } from './store/page-store.js'
-export type { LoadOptions, PageStoreStats } from './store/page-store.js'
+export type { LoadOptions, LoadManyResult, PageStoreStats } from './store/page-store.js'
+export { LOAD_MANY_INLINE_PAGES } from './store/page-store.js'
 export type { PageStoreOptions } from './store/options.js'
 export { MAX_FOLIO_PAGES, DEFAULT_MAX_BATCH } from './store/options.js'
 export { PAGE_SIZE, PageStatus, DecodeStatus } from './codecs/status.js'
@@ -17,3 +18,4 @@ export {
 } from './errors.js'
 export type { RejectReason } from './errors.js'
 export { loadNative } from './native.js'
+export * from './swapcache/index.js'

@@ -33,7 +33,7 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
 )
 
 async function runModel(compressor: string, ops: Op[]) {
-  const store = await PageStore.open({ compressor, maxBatch: 3 })
+  const store = await PageStore.open({ compressor, maxBatch: 3, workers: 0 })
   const model = new Map<number, Uint8Array>()
   try {
     for (const op of ops) {

@@ -1,11 +1,14 @@
 /**
  * A zsmalloc-like allocator for compressed pages. Objects live in slabs of one
- * size class; slabs live in shared-memory arenas. Callers hold a compact
- * integer handle, never an address, so compaction can move objects: the handle
- * table is the only place a location is written.
+ * size class; slabs live in shared-memory arenas. A handle is a compact 32-bit
+ * integer naming (slab, slot); compaction moves objects and hands the owner of
+ * each moved handle its new value through a callback, so no separate handle
+ * table is kept (zsmalloc needs one because kernel callers hold the handle in
+ * many places; here the entry table is the only holder). That saves 4–8 bytes
+ * per stored page.
  *
- * Every piece of metadata is a typed array indexed by slab or handle id: the
- * pool makes no JS object per stored page.
+ * Every piece of metadata is a typed array indexed by slab id: the pool makes
+ * no JS object per stored page.
  */
 import { PAGE_SIZE } from '../codecs/status.js'
 import { ArenaSet, type Arena } from './arenas.js'
@@ -18,10 +21,12 @@ const OBJ_MASK = MAX_OBJECTS_PER_SLAB - 1
 const GROUPS = 11
 const FULL = GROUPS - 1
 const NONE = -1
+/** Slab ids must leave encode() below 2^32: 4 M slabs, 16 GiB or more of pool. */
+const MAX_SLABS = 2 ** (32 - OBJ_BITS) - 1
 
-/** Handle-table value: location + 1, so 0 means "no object". */
+/** A handle is the object's (slab, slot) + 1, as an unsigned 32-bit value; 0 means "no object". */
 function encode(slab: number, obj: number): number {
-  return ((slab << OBJ_BITS) | obj) + 1
+  return (((slab << OBJ_BITS) | obj) >>> 0) + 1
 }
 
 export interface ClassStats {
@@ -64,7 +69,7 @@ export class ZsPool {
   private slabClass = new Uint8Array(64)
   private slabInuse = new Uint16Array(64)
   private slabBump = new Uint16Array(64)
-  private slabFreeHead = new Int32Array(64)
+  private slabFreeHead = new Int16Array(64)
   private slabPrev = new Int32Array(64)
   private slabNext = new Int32Array(64)
   private slabGroup = new Uint8Array(64)
@@ -77,11 +82,6 @@ export class ZsPool {
   private readonly classSlabs: Uint32Array
   private readonly classUsed: Float64Array
 
-  // Handle table: handle -> encode(slab, object). Handle 0 is never issued.
-  private handleLoc = new Uint32Array(1024)
-  private handleCount = 1
-  private freeHandles = new Uint32Array(256)
-  private freeHandleTop = 0
 
   private objectBytes = 0
   private objects = 0
@@ -110,27 +110,22 @@ export class ZsPool {
       if (slab === NONE) return 0
     }
     const obj = this.takeObject(slab)
-    const handle = this.newHandle()
-    this.handleLoc[handle] = encode(slab, obj)
     this.objectBytes += length
     this.objects++
-    return handle
+    return encode(slab, obj)
   }
 
   /** Frees the object; `length` is the size it was allocated with (for the byte accounting). */
   free(handle: number, length: number): void {
-    const loc = this.handleLoc[handle] - 1
+    const loc = handle - 1
     this.releaseObject(loc >>> OBJ_BITS, loc & OBJ_MASK)
-    this.handleLoc[handle] = 0
-    this.freeHandles = grow(this.freeHandles, this.freeHandleTop + 1)
-    this.freeHandles[this.freeHandleTop++] = handle
     this.objectBytes -= length
     this.objects--
   }
 
   /** Points `arena`/`offset` at the object's bytes. */
   locate(handle: number): void {
-    const loc = this.handleLoc[handle] - 1
+    const loc = handle - 1
     const slab = loc >>> OBJ_BITS
     this.arena = this.arenaSet.arenas[this.slabArena[slab]]!
     this.offset = this.slabFirstPage[slab] * PAGE_SIZE + (loc & OBJ_MASK) * this.classes[this.slabClass[slab]].size
@@ -138,7 +133,7 @@ export class ZsPool {
 
   /** Arena index and byte offset of an object, for jobs that run on other threads. */
   where(handle: number): { arenaIndex: number; offset: number } {
-    const loc = this.handleLoc[handle] - 1
+    const loc = handle - 1
     const slab = loc >>> OBJ_BITS
     return {
       arenaIndex: this.slabArena[slab],
@@ -147,7 +142,7 @@ export class ZsPool {
   }
 
   arenaIndexOf(handle: number): number {
-    return this.slabArena[(this.handleLoc[handle] - 1) >>> OBJ_BITS]
+    return this.slabArena[(handle - 1) >>> OBJ_BITS]
   }
 
   /** Byte views of all arenas (undefined where released), indexed as by arenaIndexOf(). */
@@ -158,11 +153,12 @@ export class ZsPool {
   /**
    * Moves objects out of the least used slabs of each class into free slots of
    * the others, then releases the emptied slabs (zsmalloc's __zs_compact).
-   * Returns the number of pages released.
+   * `forEachHandle` must call `visit` once for every live handle and store the
+   * handle it returns in place of the old one. Returns the number of pages released.
    */
-  compact(): number {
+  compact(forEachHandle: (visit: (handle: number) => number) => void): number {
     const before = this.arenaSet.pagesInUse
-    this.planAndMove()
+    this.planAndMove(forEachHandle)
     const released = before - this.arenaSet.pagesInUse
     this.pagesCompacted += released
     return released
@@ -201,22 +197,17 @@ export class ZsPool {
   }
 
   metadataBytes(): number {
-    const slabBytes = this.slabArena.length * (2 + 2 + 1 + 2 + 2 + 4 + 4 + 4 + 1)
-    return slabBytes + this.handleLoc.byteLength + this.freeHandles.byteLength + this.freeSlabIds.byteLength
+    const perSlab = 2 + 2 + 1 + 2 + 2 + 2 + 4 + 4 + 1
+    return this.slabArena.length * perSlab + this.freeSlabIds.byteLength
   }
 
-  /** Test support: every live handle's (arena, start, end) range, to check that none overlap. */
-  liveRanges(): { handle: number; arena: number; start: number; end: number }[] {
-    const out = []
-    for (let h = 1; h < this.handleCount; h++) {
-      if (this.handleLoc[h] === 0) continue
-      const loc = this.handleLoc[h] - 1
-      const slab = loc >>> OBJ_BITS
-      const size = this.classes[this.slabClass[slab]].size
-      const start = this.slabFirstPage[slab] * PAGE_SIZE + (loc & OBJ_MASK) * size
-      out.push({ handle: h, arena: this.slabArena[slab], start, end: start + size })
-    }
-    return out
+  /** The byte range of a handle's slot: (arena, start, end), for invariant checks. */
+  slotRange(handle: number): { arena: number; start: number; end: number } {
+    const loc = handle - 1
+    const slab = loc >>> OBJ_BITS
+    const size = this.classes[this.slabClass[slab]].size
+    const start = this.slabFirstPage[slab] * PAGE_SIZE + (loc & OBJ_MASK) * size
+    return { arena: this.slabArena[slab], start, end: start + size }
   }
 
   // --- slabs --------------------------------------------------------------
@@ -234,6 +225,7 @@ export class ZsPool {
     const c = this.classes[cls]
     const run = this.arenaSet.allocRun(c.pagesPerSlab)
     if (run < 0) return NONE
+    if (this.freeSlabTop === 0 && this.slabCount >= MAX_SLABS) return NONE
     const slab = this.freeSlabTop > 0 ? this.freeSlabIds[--this.freeSlabTop] : this.slabCount++
     this.ensureSlabCapacity(slab + 1)
     this.slabArena[slab] = run >>> 16
@@ -330,12 +322,6 @@ export class ZsPool {
     this.slabGroup = grow(this.slabGroup, n)
   }
 
-  private newHandle(): number {
-    if (this.freeHandleTop > 0) return this.freeHandles[--this.freeHandleTop]
-    this.handleLoc = grow(this.handleLoc, this.handleCount + 1)
-    return this.handleCount++
-  }
-
   // --- compaction ---------------------------------------------------------
   //
   // zsmalloc compacts within a class, which leaves up to one partly used slab per
@@ -353,7 +339,7 @@ export class ZsPool {
     return out
   }
 
-  private planAndMove(): void {
+  private planAndMove(forEachHandle: (visit: (handle: number) => number) => void): void {
     const n = this.classes.length
     // Free slots per class that are still open to incoming objects.
     const open = new Float64Array(n)
@@ -392,15 +378,14 @@ export class ZsPool {
       this.unlink(s, this.slabClass[s])
       this.slabGroup[s] = FULL // parked: regroup() must not relink it, fullestSlab() never returns it
     }
-    for (let h = 1; h < this.handleCount && sources.size > 0; h++) {
-      if (this.handleLoc[h] === 0) continue
-      const loc = this.handleLoc[h] - 1
+    forEachHandle((handle) => {
+      const loc = handle - 1
       const slab = loc >>> OBJ_BITS
-      if (!sources.has(slab)) continue
+      if (!sources.has(slab)) return handle
       const cls = this.slabClass[slab]
       let dst = NONE
       for (const t of this.targetClasses(cls)) if ((dst = this.fullestSlab(t)) !== NONE) break
-      if (dst === NONE) continue // the plan guarantees room; stay put rather than lose anything
+      if (dst === NONE) return handle // the plan guarantees room; stay put rather than lose anything
       const obj = this.takeObject(dst)
       const size = this.classes[cls].size
       const from = this.arenaSet.arenas[this.slabArena[slab]]!
@@ -408,10 +393,10 @@ export class ZsPool {
       const to = this.arenaSet.arenas[this.slabArena[dst]]!
       const toOffset = this.slabFirstPage[dst] * PAGE_SIZE + obj * this.classes[this.slabClass[dst]].size
       to.bytes.set(from.bytes.subarray(fromOffset, fromOffset + size), toOffset)
-      this.handleLoc[h] = encode(dst, obj)
       this.releaseParked(slab, loc & OBJ_MASK, cls)
       if (this.slabInuse[slab] === 0) sources.delete(slab)
-    }
+      return encode(dst, obj)
+    })
     // Sources that kept objects go back on their lists.
     for (const s of sources) {
       const cls = this.slabClass[s]

@@ -27,6 +27,8 @@ export interface CompressOptions {
   detectSameFilled: boolean
   /** Test hook: index of a page in this folio that must fail (-1 for none). */
   failPage: number
+  /** Test hook: end the worker thread that runs this folio (worker pool only). */
+  crashWorker?: boolean
 }
 
 /**

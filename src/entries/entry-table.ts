@@ -101,6 +101,17 @@ export class EntryTable {
     return this.chunks.size * CHUNK_KEYS * (4 + 4 + 1)
   }
 
+  /** Passes every object handle (compressed and raw entries) to `visit` and stores what it returns. */
+  relocateObjects(visit: (handle: number) => number): void {
+    for (const chunk of this.chunks.values()) {
+      const { lo, meta } = chunk
+      for (let i = 0; i < CHUNK_KEYS; i++) {
+        const kind = meta[i] & KIND_MASK
+        if (kind === EntryKind.Compressed || kind === EntryKind.Raw) lo[i] = visit(lo[i])
+      }
+    }
+  }
+
   /** Calls fn for every stored key in ascending order within each chunk. */
   forEachKey(fn: (key: number, kind: EntryKind) => void): void {
     for (const [id, chunk] of this.chunks) {

@@ -19,6 +19,8 @@ import { EntryKind, EntryTable } from '../entries/entry-table.js'
 import { ZswapCounters, folioSizeName } from './counters.js'
 import { describe, MAX_FOLIO_PAGES, resolveOptions, type PageStoreOptions, type ResolvedOptions } from './options.js'
 import { TEST_HOOKS, type TestHooks } from './test-hooks.js'
+import { WorkerPoolBackend } from '../pool/worker-pool.js'
+import { availableParallelism } from 'node:os'
 
 export const MAX_KEY = 2 ** 32 - 1
 
@@ -28,6 +30,18 @@ export interface LoadOptions {
   /** Free the entry after a successful load (zswap's loads are always exclusive). Default false. */
   exclusive?: boolean
 }
+
+export interface LoadManyResult {
+  /** keys.length pages; a page whose key is absent is left as it was (zero in a new buffer). */
+  pages: Uint8Array
+  /** 1 for each key that was found. */
+  present: Uint8Array
+  /** Number of keys found. */
+  count: number
+}
+
+/** Below this many compressed pages a loadMany decompresses inline: a pool round trip would cost more. */
+export const LOAD_MANY_INLINE_PAGES = 64
 
 export interface PageStoreStats {
   stored_pages: number
@@ -70,8 +84,14 @@ export class PageStore {
   [TEST_HOOKS]?: TestHooks
 
   static async open(options?: PageStoreOptions): Promise<PageStore> {
-    const resolved = resolveOptions(options, () => false, 0)
-    const backend = new CpuBackend(resolved.format!, resolved.level!, resolved.maxBatch!)
+    const resolved = resolveOptions(options, () => false, availableParallelism())
+    const format = resolved.format!
+    const backend = resolved.workers > 0
+      ? new WorkerPoolBackend({
+        format, level: resolved.level!, maxBatch: resolved.maxBatch!, workers: resolved.workers,
+        threshold: resolved.incompressibleThreshold, sameFilled: resolved.sameFilled,
+      })
+      : new CpuBackend(format, resolved.level!, resolved.maxBatch!)
     return new PageStore(resolved, backend)
   }
 
@@ -106,6 +126,7 @@ export class PageStore {
       threshold: this.options.incompressibleThreshold,
       detectSameFilled: this.options.sameFilled,
       failPage: hooks?.failCompress ? hooks.failCompress(firstKey, n) : -1,
+      crashWorker: hooks?.crashWorker ? hooks.crashWorker(firstKey, n) : false,
     }
     let pending = this.backend.compress(pages, n, options)
     let result: CompressResult
@@ -166,6 +187,130 @@ export class PageStore {
     return dst
   }
 
+  /**
+   * Swap-in readahead: loads many pages in one call. With a worker pool, the
+   * compressed pages are decompressed there, largest objects first (iaa_crypto's
+   * "two largest first": the longest jobs start earliest); small batches are
+   * decompressed inline, where a pool round trip would cost more than it saves.
+   * Absent keys are reported in `present`, not as errors.
+   */
+  async loadMany(keys: ArrayLike<number>, options?: LoadOptions): Promise<LoadManyResult> {
+    this.checkOpen()
+    if (keys === null || typeof keys !== 'object' || typeof keys.length !== 'number') {
+      throw new InvalidArgumentError(`keys must be an array of integers, got ${describe(keys)}`)
+    }
+    const n = keys.length
+    for (let i = 0; i < n; i++) checkKey(keys[i], `keys[${i}]`)
+    const into = options?.into
+    if (into !== undefined && (!(into instanceof Uint8Array) || into.length < n * PAGE_SIZE)) {
+      throw new InvalidArgumentError(`'into' must be a Uint8Array of at least ${n * PAGE_SIZE} bytes, got ${describe(into)}`)
+    }
+    const pool = this.backend instanceof WorkerPoolBackend ? this.backend : undefined
+    const sharedInto = into && into.buffer instanceof SharedArrayBuffer
+    const dst = sharedInto ? into : pool ? new Uint8Array(new SharedArrayBuffer(n * PAGE_SIZE)) : into ?? new Uint8Array(n * PAGE_SIZE)
+    const present = new Uint8Array(n)
+    const handles = new Uint32Array(n)
+    // Compressed pages become jobs; same-filled and raw pages are cheaper done here than described.
+    const jobKeys: number[] = []
+    let found = 0
+    for (let i = 0; i < n; i++) {
+      const kind = this.entries.find(keys[i])
+      if (kind === EntryKind.Empty) continue
+      present[i] = 1
+      found++
+      const lo = this.entries.lo
+      handles[i] = lo
+      if (kind === EntryKind.SameFilled) {
+        this.native.fillPage(dst, i * PAGE_SIZE, lo, this.entries.hi)
+      } else if (kind === EntryKind.Raw) {
+        this.pool.locate(lo)
+        dst.set(this.pool.arena.bytes.subarray(this.pool.offset, this.pool.offset + PAGE_SIZE), i * PAGE_SIZE)
+      } else if (!pool) {
+        this.decompressInto(keys[i], dst, i)
+      } else {
+        jobKeys.push(i)
+      }
+    }
+    if (pool && jobKeys.length > 0) {
+      if (jobKeys.length < LOAD_MANY_INLINE_PAGES) {
+        for (const i of jobKeys) this.decompressInto(keys[i], dst, i)
+      } else {
+        await this.decompressInPool(pool, keys, jobKeys, dst)
+      }
+    }
+    this.counters.zswpin += found
+    if (options?.exclusive) {
+      for (let i = 0; i < n; i++) {
+        // Drop only the entry that was read: a key stored again meanwhile keeps its new page.
+        if (present[i] && this.entries.find(keys[i]) !== EntryKind.Empty && this.entries.lo === handles[i]) this.dropEntry(keys[i])
+      }
+    }
+    if (into && dst !== into) into.set(dst.subarray(0, n * PAGE_SIZE))
+    return { pages: into ?? dst, present, count: found }
+  }
+
+  private decompressInto(key: number, dst: Uint8Array, index: number): void {
+    this.entries.find(key)
+    this.pool.locate(this.entries.lo)
+    const status = this.decoders[this.entries.slot].decompress(this.pool.arena.bytes, this.pool.offset, this.entries.hi, dst, index * PAGE_SIZE)
+    if (status !== PAGE_SIZE) {
+      this.counters.decompress_fail++
+      throw new DecompressError(key, status, status === DecodeStatus.WrongSize ? 'wrong size' : 'corrupt stream')
+    }
+  }
+
+  /** Test support: the order in which the last pooled loadMany submitted its pages (indexes into keys). */
+  lastLoadManyOrder: number[] = []
+
+  private async decompressInPool(pool: WorkerPoolBackend, keys: ArrayLike<number>, jobKeys: number[], dst: Uint8Array): Promise<void> {
+    // Largest first, then dealt round-robin so every task starts with its longest jobs.
+    const lengths = new Map<number, number>()
+    for (const i of jobKeys) {
+      this.entries.find(keys[i])
+      lengths.set(i, this.entries.hi)
+    }
+    jobKeys.sort((a, b) => lengths.get(b)! - lengths.get(a)!)
+    this.lastLoadManyOrder = jobKeys.slice()
+    const tasks = Math.min(pool.workers, Math.ceil(jobKeys.length / (LOAD_MANY_INLINE_PAGES / 2)))
+    const status = new SharedArrayBuffer(jobKeys.length * 4)
+    const arenas = this.pool.arenaBytes()
+    const order: number[] = []
+    const runs: Promise<unknown>[] = []
+    this.asyncReaders++
+    try {
+      for (let t = 0; t < tasks; t++) {
+        const mine = jobKeys.filter((_, j) => j % tasks === t)
+        const jobs = new Int32Array(mine.length * 4)
+        const slots = new Uint8Array(mine.length)
+        const used: (SharedArrayBuffer | undefined)[] = []
+        mine.forEach((i, j) => {
+          this.entries.find(keys[i])
+          const { arenaIndex, offset } = this.pool.where(this.entries.lo)
+          jobs.set([arenaIndex, offset, this.entries.hi, i], j * 4)
+          slots[j] = this.entries.slot
+          used[arenaIndex] = arenas[arenaIndex]!.buffer as SharedArrayBuffer
+        })
+        runs.push(pool.decompress({ arenas: used, jobs, slots, dst: dst.buffer as SharedArrayBuffer, status, statusOffset: order.length }))
+        order.push(...mine)
+      }
+      await Promise.all(runs)
+    } finally {
+      if (--this.asyncReaders === 0) this.flushDeferredFrees()
+    }
+    const results = new Int32Array(status)
+    let firstBad = -1
+    for (let j = 0; j < order.length; j++) {
+      if (results[j] !== PAGE_SIZE) {
+        this.counters.decompress_fail++
+        if (firstBad < 0) firstBad = j
+      }
+    }
+    if (firstBad >= 0) {
+      const s = results[firstBad]
+      throw new DecompressError(keys[order[firstBad]], s, s === DecodeStatus.WrongSize ? 'wrong size' : 'corrupt stream')
+    }
+  }
+
   /** Drops the entry for `key` (swap slot freed). Returns whether there was one. */
   invalidate(key: number): boolean {
     this.checkOpen()
@@ -186,7 +331,9 @@ export class PageStore {
   /** Moves objects to release partly used slabs; returns the bytes released. */
   compact(): number {
     this.checkOpen()
-    return this.pool.compact() * PAGE_SIZE
+    // Workers may be reading objects in place; moving them now would hand them stale bytes.
+    if (this.asyncReaders > 0) return 0
+    return this.pool.compact((visit) => this.entries.relocateObjects(visit)) * PAGE_SIZE
   }
 
   stats(): PageStoreStats {
@@ -341,12 +488,27 @@ export class PageStore {
       c.same_filled_pages--
     } else {
       const length = kind === EntryKind.Raw ? PAGE_SIZE : this.entries.hi
-      this.pool.free(this.entries.lo, length)
+      this.freeObject(this.entries.lo, length)
       c.compressed_bytes -= length
       if (kind === EntryKind.Raw) c.stored_incompressible_pages--
     }
     this.entries.erase(key)
     return true
+  }
+
+  /** While workers read objects in place, frees wait, so no slot is reused under a reader. */
+  private asyncReaders = 0
+  private deferredFrees: number[] = []
+
+  private freeObject(handle: number, length: number): void {
+    if (this.asyncReaders > 0) this.deferredFrees.push(handle, length)
+    else this.pool.free(handle, length)
+  }
+
+  private flushDeferredFrees(): void {
+    const d = this.deferredFrees
+    this.deferredFrees = []
+    for (let i = 0; i < d.length; i += 2) this.pool.free(d[i], d[i + 1])
   }
 
   private checkOpen(): void {

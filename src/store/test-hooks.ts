@@ -10,4 +10,6 @@ export interface TestHooks {
   failCompress?: (firstKey: number, pages: number) => number
   /** Return true to make the allocation for this key fail. */
   failAlloc?: (key: number) => boolean
+  /** Return true to end the worker thread that compresses this folio, mid-task (worker pool only). */
+  crashWorker?: (firstKey: number, pages: number) => boolean
 }

@@ -2,7 +2,7 @@
  * Typed-array growth: doubling while small, then by a quarter, so a large table
  * carries at most 25% slack (metadata per stored page is a budget, not a detail).
  */
-type TypedArray = Uint8Array | Uint16Array | Uint32Array | Int32Array | Float64Array
+type TypedArray = Uint8Array | Uint16Array | Int16Array | Uint32Array | Int32Array | Float64Array
 
 export function grow<T extends TypedArray>(array: T, minLength: number, fill?: number): T {
   if (array.length >= minLength) return array

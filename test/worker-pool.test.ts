@@ -1,0 +1,173 @@
+/**
+ * The worker-pool backend: same results as the synchronous path, all-or-nothing
+ * when a worker dies mid-task, bounded memory in flight, and loadMany ordering.
+ */
+import { afterEach, describe, expect, it } from 'vitest'
+import fc from 'fast-check'
+import { PageStore, PAGE_SIZE, TEST_HOOKS, StoreRejectedError, LOAD_MANY_INLINE_PAGES } from 'zstash'
+import { makeFolio, makePage, type PageKind } from './helpers/pages.js'
+import { corpusAvailable, readCorpusPages } from './helpers/corpus.js'
+
+const stores: PageStore[] = []
+async function openStore(options: Parameters<typeof PageStore.open>[0] = {}) {
+  const s = await PageStore.open({ workers: 2, ...options })
+  stores.push(s)
+  return s
+}
+afterEach(async () => {
+  while (stores.length) await stores.pop()!.close()
+})
+
+describe('worker pool', () => {
+  it('stores concurrent folios of every size and loads them back exactly', async () => {
+    const store = await openStore({ compressor: 'zstd' })
+    const kinds: PageKind[] = ['text', 'zero', 'usemem', 'random', 'fill']
+    const sizes = [1, 16, 512, 3, 128, 16, 1, 200]
+    const folios: [number, Uint8Array][] = []
+    let key = 0
+    for (const [i, n] of sizes.entries()) {
+      folios.push([key, makeFolio(Array.from({ length: n }, (_, j) => kinds[(i + j) % kinds.length]), key)])
+      key += n
+    }
+    await Promise.all(folios.map(([k, f]) => store.storeFolio(k, f)))
+    for (const [k, f] of folios) {
+      for (let i = 0; i < f.length / PAGE_SIZE; i++) {
+        expect(Buffer.compare(store.loadSync(k + i)!, f.subarray(i * PAGE_SIZE, (i + 1) * PAGE_SIZE))).toBe(0)
+      }
+    }
+    const c = store.stats().backend.counters
+    expect(c.workers).toBe(2)
+    expect(c.pages_compressed).toBe(key)
+    expect(c.tasks).toBeGreaterThan(0)
+    expect(c.tasks).toBeLessThan(key / 8) // coalesced: never a task per page
+    expect(c.worker0_busy_ms + c.worker1_busy_ms).toBeGreaterThan(0)
+  })
+
+  it('reads folios that are already in shared memory in place', async () => {
+    const store = await openStore()
+    const shared = new Uint8Array(new SharedArrayBuffer(40 * PAGE_SIZE))
+    shared.set(makeFolio(Array(40).fill('text'), 5))
+    await store.storeFolio(100, shared.subarray(8 * PAGE_SIZE, 40 * PAGE_SIZE))
+    for (let i = 0; i < 32; i++) {
+      expect(Buffer.compare(store.loadSync(100 + i)!, shared.subarray((8 + i) * PAGE_SIZE, (9 + i) * PAGE_SIZE))).toBe(0)
+    }
+  })
+
+  it('rejects the folio when a worker dies mid-task, leaves no entry, and keeps working', async () => {
+    const store = await openStore()
+    await store.storeFolio(0, makeFolio(Array(16).fill('text'), 1))
+    store[TEST_HOOKS] = { crashWorker: (firstKey) => firstKey === 0 }
+    const err = await store.storeFolio(0, makeFolio(Array(16).fill('usemem'), 2)).catch((e) => e)
+    expect(err).toBeInstanceOf(StoreRejectedError)
+    expect(err.code).toBe('ERR_ZSTASH_WORKER_FAIL')
+    expect(store.size).toBe(0) // the old entries for 0..15 are gone too
+    const s = store.stats()
+    expect(s.reject_backend_fail).toBe(1)
+    expect(s.backend.counters.worker_failures).toBe(1)
+    expect(s.pool.objects).toBe(0)
+    // piscina replaced the worker: the pool still stores and loads.
+    store[TEST_HOOKS] = undefined
+    const folio = makeFolio(Array(64).fill('text'), 3)
+    await store.storeFolio(0, folio)
+    expect(Buffer.compare(store.loadSync(63)!, folio.subarray(63 * PAGE_SIZE))).toBe(0)
+  })
+
+  it('applies backpressure: in-flight pages never exceed the staging ring', async () => {
+    const store = await openStore({ compressor: 'zstd' })
+    const folio = makeFolio(Array(64).fill('usemem'), 0)
+    const pending: Promise<void>[] = []
+    for (let i = 0; i < 100; i++) pending.push(store.storeFolio(i * 64, folio))
+    const during = store.stats().backend.counters
+    expect(during.staging_pages_in_flight).toBeLessThanOrEqual(during.staging_capacity_pages)
+    await Promise.all(pending)
+    const c = store.stats().backend.counters
+    expect(c.staging_peak_pages).toBeLessThanOrEqual(c.staging_capacity_pages)
+    expect(c.backpressure_waits).toBeGreaterThan(0) // 6400 pages asked, 1024 fit
+    expect(c.staging_pages_in_flight).toBe(0)
+    expect(store.size).toBe(6400)
+  })
+
+  it('loadMany decompresses in the pool, largest objects first, and reports absent keys', async () => {
+    const store = await openStore()
+    const n = LOAD_MANY_INLINE_PAGES * 2
+    const kinds: PageKind[] = Array.from({ length: n }, (_, i) => (i % 7 === 0 ? 'zero' : i % 5 === 0 ? 'random' : 'text'))
+    const folio = makeFolio(kinds, 11)
+    await store.storeFolio(0, folio)
+    const keys = [...Array.from({ length: n }, (_, i) => i), 9999]
+    const r = await store.loadMany(keys)
+    expect(r.count).toBe(n)
+    expect(r.present[n]).toBe(0)
+    for (let i = 0; i < n; i++) expect(Buffer.compare(r.pages.subarray(i * PAGE_SIZE, (i + 1) * PAGE_SIZE), folio.subarray(i * PAGE_SIZE, (i + 1) * PAGE_SIZE))).toBe(0)
+    // Submission order: non-increasing compressed length.
+    const order = store.lastLoadManyOrder
+    expect(order.length).toBeGreaterThanOrEqual(LOAD_MANY_INLINE_PAGES)
+    const internals = store as unknown as { entries: { find(k: number): number; hi: number } }
+    const lengths = order.map((i) => { internals.entries.find(keys[i]); return internals.entries.hi })
+    for (let i = 1; i < lengths.length; i++) expect(lengths[i]).toBeLessThanOrEqual(lengths[i - 1])
+    expect(store.stats().backend.counters.decompress_tasks).toBeGreaterThan(0)
+  })
+
+  it('exclusive loadMany frees what it read and nothing stored meanwhile', async () => {
+    const store = await openStore()
+    const n = LOAD_MANY_INLINE_PAGES * 2
+    await store.storeFolio(0, makeFolio(Array(n).fill('text'), 1))
+    const into = new Uint8Array(n * PAGE_SIZE)
+    const loading = store.loadMany(Array.from({ length: n }, (_, i) => i), { exclusive: true, into })
+    // Overwrite key 3 while the pool is reading: its new page must survive.
+    const fresh = makeFolio(['usemem'], 77)
+    const storing = store.storeFolio(3, fresh)
+    const r = await loading
+    await storing
+    expect(r.pages).toBe(into)
+    expect(store.size).toBe(1)
+    expect(Buffer.compare(store.loadSync(3)!, fresh)).toBe(0)
+  })
+
+  it('agrees with a reference Map under random concurrent stores and loads', async () => {
+    const op = fc.record({
+      key: fc.nat(200),
+      kinds: fc.array(fc.constantFrom<PageKind>('text', 'zero', 'random', 'usemem'), { minLength: 1, maxLength: 40 }),
+      seed: fc.nat(1000),
+      fail: fc.oneof({ weight: 5, arbitrary: fc.constant(-1) }, { weight: 1, arbitrary: fc.nat(39) }),
+    })
+    await fc.assert(fc.asyncProperty(fc.array(op, { minLength: 1, maxLength: 12 }), async (ops) => {
+      const store = await openStore({ maxBatch: 4 })
+      const model = new Map<number, Uint8Array>()
+      // Stores of one round run concurrently; rounds apply in order, like reclaim waves.
+      const fails = new Map<number, number>()
+      store[TEST_HOOKS] = { failCompress: (firstKey) => fails.get(firstKey) ?? -1 }
+      const seen = new Set<number>()
+      const round = ops.filter((o) => !seen.has(o.key) && (seen.add(o.key), true))
+      const folios = round.map((o) => makeFolio(o.kinds, o.seed))
+      round.forEach((o) => { if (o.fail >= 0 && o.fail < o.kinds.length) fails.set(o.key, o.fail) })
+      const results = await Promise.all(round.map((o, i) => store.storeFolio(o.key, folios[i]).then(() => true, () => false)))
+      // Apply in completion-independent order: overlapping folios are ordered by their publish, so only check non-overlapping keys.
+      const owners = new Map<number, number>()
+      round.forEach((o, i) => { for (let j = 0; j < o.kinds.length; j++) owners.set(o.key + j, (owners.get(o.key + j) ?? 0) + 1) })
+      round.forEach((o, i) => {
+        for (let j = 0; j < o.kinds.length; j++) {
+          if (owners.get(o.key + j) !== 1) continue
+          if (results[i]) model.set(o.key + j, folios[i].subarray(j * PAGE_SIZE, (j + 1) * PAGE_SIZE))
+          else expect(store.has(o.key + j)).toBe(false)
+        }
+      })
+      for (const [k, page] of model) expect(Buffer.compare(store.loadSync(k)!, page)).toBe(0)
+      await stores.pop()!.close()
+    }), { numRuns: 40 })
+  })
+
+  it('matches the synchronous path byte for byte on a corpus slice', async () => {
+    if (!corpusAvailable('py-64m')) return
+    const pages = readCorpusPages('py-64m', 1024)
+    const pooled = await openStore({ compressor: 'lz4' })
+    const sync = await openStore({ compressor: 'lz4', workers: 0 })
+    await Promise.all([0, 256, 512, 768].map((k) => pooled.storeFolio(k, pages.subarray(k * PAGE_SIZE, (k + 256) * PAGE_SIZE))))
+    for (const k of [0, 256, 512, 768]) await sync.storeFolio(k, pages.subarray(k * PAGE_SIZE, (k + 256) * PAGE_SIZE))
+    const a = pooled.stats()
+    const b = sync.stats()
+    expect(a.compressed_bytes).toBe(b.compressed_bytes)
+    expect(a.stored_incompressible_pages).toBe(b.stored_incompressible_pages)
+    const r = await pooled.loadMany(Array.from({ length: 1024 }, (_, i) => i))
+    expect(Buffer.compare(r.pages, pages)).toBe(0)
+  })
+})
