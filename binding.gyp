@@ -13,13 +13,47 @@
         "native/codecs/deflate_codec.cc",
         "native/codecs/deflate4k_codec.cc",
         "native/codecs/lzo_codec.cc",
-        "native/devices/register_devices.cc"
+        "native/devices/register_devices.cc",
+        "native/devices/engine_object.cc",
+        "native/devices/js_options.cc",
+        "native/devices/batch_engine.cc",
+        "native/devices/device_registry.cc",
+        "native/devices/sim_device.cc",
+        "native/devices/qpl_device.cc"
+      ],
+      "dependencies": ["zstash_dpdk"],
+      "variables": {
+        "zstash_qpl%": "<!(node native/devices/lib-config.cjs have qpl)"
+      },
+      "conditions": [
+        ["zstash_qpl==1", {
+          "defines": ["ZSTASH_HAVE_QPL"],
+          "cflags_cc": ["<!@(node native/devices/lib-config.cjs cflags qpl)"],
+          "libraries": ["<!@(node native/devices/lib-config.cjs libs qpl)"]
+        }]
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NODE_ADDON_API_DISABLE_DEPRECATED", "NAPI_DISABLE_CPP_EXCEPTIONS"],
       "cflags_cc": ["-std=c++17", "-O2", "-fvisibility=hidden", "<!@(pkg-config --cflags libzstd liblz4 libdeflate libisal lzo2)"],
       "cflags_cc!": ["-fno-exceptions", "-std=gnu++17"],
       "libraries": ["<!@(pkg-config --libs libzstd liblz4 libdeflate libisal lzo2)"]
+    },
+    {
+      "target_name": "zstash_dpdk",
+      "type": "static_library",
+      "sources": ["native/devices/dpdk_eal.cc", "native/devices/dpdk_device.cc"],
+      "variables": {
+        "zstash_dpdk%": "<!(node native/devices/lib-config.cjs have dpdk)"
+      },
+      "cflags_cc": ["-std=c++17", "-O2", "-fPIC", "-fvisibility=hidden", "-Wno-deprecated-declarations"],
+      "cflags_cc!": ["-fno-exceptions", "-std=gnu++17"],
+      "conditions": [
+        ["zstash_dpdk==1", {
+          "defines": ["ZSTASH_HAVE_DPDK"],
+          "cflags_cc": ["<!@(node native/devices/lib-config.cjs cflags dpdk)"],
+          "link_settings": {"libraries": ["<!@(node native/devices/lib-config.cjs libs dpdk)"]}
+        }]
+      ]
     }
   ]
 }

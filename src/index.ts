@@ -19,3 +19,4 @@ export {
 export type { RejectReason } from './errors.js'
 export { loadNative } from './native.js'
 export * from './swapcache/index.js'
+export * from './devices/index.js'

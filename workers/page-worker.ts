@@ -91,9 +91,14 @@ function decompress(task: DecompressTask): void {
   }
 }
 
-export default function run(task: CompressTask | DecompressTask): TaskResult {
+/** Answered once the module (and the native addon) has loaded: the pool's readiness probe. */
+export interface PingTask {
+  op: 'ping'
+}
+
+export default function run(task: CompressTask | DecompressTask | PingTask): TaskResult {
   const t0 = process.hrtime.bigint()
   if (task.op === 'compress') compress(task)
-  else decompress(task)
+  else if (task.op === 'decompress') decompress(task)
   return { threadId, busyNs: Number(process.hrtime.bigint() - t0) }
 }

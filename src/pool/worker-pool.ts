@@ -87,6 +87,9 @@ export class WorkerPoolBackend implements CompressBackend {
       concurrentTasksPerWorker: 2,
     })
     this.maxTasksInFlight = options.workers * 3
+    // Every worker must finish loading the addon before the pool is used or
+    // destroyed: terminating a thread inside a native module's init is fatal.
+    this.ready = Promise.all(Array.from({ length: options.workers * 2 }, () => this.piscina.run({ op: 'ping' }))).then(() => undefined)
     this.info = {
       name: options.format,
       format: options.format,
@@ -96,6 +99,8 @@ export class WorkerPoolBackend implements CompressBackend {
       version: `${native.codecLibraries}; piscina ${options.workers} workers`,
     }
   }
+
+  readonly ready: Promise<void>
 
   get workers(): number {
     return this.options.workers
@@ -172,6 +177,7 @@ export class WorkerPoolBackend implements CompressBackend {
   async close(): Promise<void> {
     if (this.closed) return
     this.closed = true
+    await this.ready.catch(() => undefined)
     await this.piscina.destroy()
   }
 

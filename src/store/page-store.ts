@@ -8,7 +8,7 @@
  * failure leaves no entry for any key of the folio, stale older entries
  * included (zswap's check_old), and says why.
  */
-import { ClosedError, DecompressError, InvalidArgumentError, StoreRejectedError, type RejectReason } from '../errors.js'
+import { BackendUnavailableError, ClosedError, DecompressError, InvalidArgumentError, StoreRejectedError, type RejectReason } from '../errors.js'
 import { PAGE_SIZE, PageStatus, DecodeStatus } from '../codecs/status.js'
 import { formatId, FORMATS, type StreamFormat } from '../codecs/formats.js'
 import type { BackendInfo, CompressBackend, CompressResult } from '../codecs/backend.js'
@@ -17,9 +17,10 @@ import { loadNative, type NativeAddon, type NativeCodec } from '../native.js'
 import { ZsPool, type PoolStats } from '../allocator/zs-pool.js'
 import { EntryKind, EntryTable } from '../entries/entry-table.js'
 import { ZswapCounters, folioSizeName } from './counters.js'
-import { describe, MAX_FOLIO_PAGES, resolveOptions, type PageStoreOptions, type ResolvedOptions } from './options.js'
+import { DEFAULT_MAX_BATCH, describe, MAX_FOLIO_PAGES, resolveOptions, type PageStoreOptions, type ResolvedOptions } from './options.js'
 import { TEST_HOOKS, type TestHooks } from './test-hooks.js'
 import { WorkerPoolBackend } from '../pool/worker-pool.js'
+import { isDeviceCompressor, openDeviceBackend, DeviceBackend } from '../devices/index.js'
 import { availableParallelism } from 'node:os'
 
 export const MAX_KEY = 2 ** 32 - 1
@@ -84,14 +85,29 @@ export class PageStore {
   [TEST_HOOKS]?: TestHooks
 
   static async open(options?: PageStoreOptions): Promise<PageStore> {
-    const resolved = resolveOptions(options, () => false, availableParallelism())
-    const format = resolved.format!
-    const backend = resolved.workers > 0
-      ? new WorkerPoolBackend({
+    const resolved = resolveOptions(options, isDeviceCompressor, availableParallelism())
+    const format = resolved.format
+    let backend: CompressBackend
+    if (!format) {
+      // An accelerator: it compresses (with its own CPU fallback); loads use the CPU decoder or the device.
+      backend = await openDeviceBackend(resolved.compressor, {
+        maxBatch: resolved.maxBatch ?? DEFAULT_MAX_BATCH, level: resolved.level, device: resolved.device,
+      })
+    } else if (resolved.workers > 0) {
+      const pool = new WorkerPoolBackend({
         format, level: resolved.level!, maxBatch: resolved.maxBatch!, workers: resolved.workers,
         threshold: resolved.incompressibleThreshold, sameFilled: resolved.sameFilled,
       })
-      : new CpuBackend(format, resolved.level!, resolved.maxBatch!)
+      try {
+        await pool.ready
+      } catch (err) {
+        await pool.close()
+        throw new BackendUnavailableError(`the compression worker pool failed to start: ${(err as Error).message}`, { cause: err })
+      }
+      backend = pool
+    } else {
+      backend = new CpuBackend(format, resolved.level!, resolved.maxBatch!)
+    }
     return new PageStore(resolved, backend)
   }
 
@@ -134,7 +150,8 @@ export class PageStore {
       result = pending instanceof Promise ? await pending : pending
     } catch (err) {
       this.counters.reject_backend_fail++
-      this.reject(firstKey, n, 'worker_fail', `compression backend failed: ${(err as Error).message}`, undefined, err)
+      const reason = this.backend.info.path === 'cpu' ? 'worker_fail' : 'device_fail'
+      this.reject(firstKey, n, reason, `${this.backend.info.name} failed: ${(err as Error).message}`, undefined, err)
     }
     this.checkOpen()
     try {
@@ -205,7 +222,8 @@ export class PageStore {
     if (into !== undefined && (!(into instanceof Uint8Array) || into.length < n * PAGE_SIZE)) {
       throw new InvalidArgumentError(`'into' must be a Uint8Array of at least ${n * PAGE_SIZE} bytes, got ${describe(into)}`)
     }
-    const pool = this.backend instanceof WorkerPoolBackend ? this.backend : undefined
+    const pool = this.backend instanceof WorkerPoolBackend ? this.backend
+      : this.backend instanceof DeviceBackend ? this.backend : undefined
     const sharedInto = into && into.buffer instanceof SharedArrayBuffer
     const dst = sharedInto ? into : pool ? new Uint8Array(new SharedArrayBuffer(n * PAGE_SIZE)) : into ?? new Uint8Array(n * PAGE_SIZE)
     const present = new Uint8Array(n)
@@ -232,7 +250,7 @@ export class PageStore {
       }
     }
     if (pool && jobKeys.length > 0) {
-      if (jobKeys.length < LOAD_MANY_INLINE_PAGES) {
+      if (jobKeys.length < LOAD_MANY_INLINE_PAGES && pool instanceof WorkerPoolBackend) {
         for (const i of jobKeys) this.decompressInto(keys[i], dst, i)
       } else {
         await this.decompressInPool(pool, keys, jobKeys, dst)
@@ -262,7 +280,7 @@ export class PageStore {
   /** Test support: the order in which the last pooled loadMany submitted its pages (indexes into keys). */
   lastLoadManyOrder: number[] = []
 
-  private async decompressInPool(pool: WorkerPoolBackend, keys: ArrayLike<number>, jobKeys: number[], dst: Uint8Array): Promise<void> {
+  private async decompressInPool(pool: WorkerPoolBackend | DeviceBackend, keys: ArrayLike<number>, jobKeys: number[], dst: Uint8Array): Promise<void> {
     // Largest first, then dealt round-robin so every task starts with its longest jobs.
     const lengths = new Map<number, number>()
     for (const i of jobKeys) {
@@ -271,6 +289,7 @@ export class PageStore {
     }
     jobKeys.sort((a, b) => lengths.get(b)! - lengths.get(a)!)
     this.lastLoadManyOrder = jobKeys.slice()
+    if (pool instanceof DeviceBackend) return this.decompressOnDevice(pool, keys, jobKeys, dst)
     const tasks = Math.min(pool.workers, Math.ceil(jobKeys.length / (LOAD_MANY_INLINE_PAGES / 2)))
     const status = new SharedArrayBuffer(jobKeys.length * 4)
     const arenas = this.pool.arenaBytes()
@@ -297,7 +316,32 @@ export class PageStore {
     } finally {
       if (--this.asyncReaders === 0) this.flushDeferredFrees()
     }
-    const results = new Int32Array(status)
+    this.checkDecoded(keys, order, new Int32Array(status))
+  }
+
+  /**
+   * Readahead on an accelerator: one decompress batch, largest inputs first; the
+   * device falls back to its CPU decoder on errors and counts it.
+   */
+  private async decompressOnDevice(device: DeviceBackend, keys: ArrayLike<number>, jobKeys: number[], dst: Uint8Array): Promise<void> {
+    const arenas = this.pool.arenaBytes() as Uint8Array[]
+    const jobs = new Int32Array(jobKeys.length * 4)
+    jobKeys.forEach((i, j) => {
+      this.entries.find(keys[i])
+      const { arenaIndex, offset } = this.pool.where(this.entries.lo)
+      jobs.set([arenaIndex, offset, this.entries.hi, i], j * 4)
+    })
+    const status = new Int32Array(jobKeys.length)
+    this.asyncReaders++
+    try {
+      await device.decompressMany(arenas, jobs, jobKeys.length, dst, status)
+    } finally {
+      if (--this.asyncReaders === 0) this.flushDeferredFrees()
+    }
+    this.checkDecoded(keys, jobKeys, status)
+  }
+
+  private checkDecoded(keys: ArrayLike<number>, order: number[], results: Int32Array): void {
     let firstBad = -1
     for (let j = 0; j < order.length; j++) {
       if (results[j] !== PAGE_SIZE) {

@@ -1,0 +1,333 @@
+#include "engine_object.h"
+#include <cstring>
+#include "../addon/typed_views.h"
+#include "device_registry.h"
+#include "js_options.h"
+
+namespace zstash {
+namespace {
+
+// A batch plus what JS must keep alive for it: its promise and its buffers.
+class JsBatch final : public Batch {
+ public:
+  explicit JsBatch(Napi::Env env) : deferred(Napi::Promise::Deferred::New(env)) {}
+  void Keep(const Napi::Value& v) { refs.push_back(Napi::Persistent(v)); }
+  Napi::Promise::Deferred deferred;
+  std::vector<Napi::Reference<Napi::Value>> refs;
+};
+
+Napi::Value CodedError(Napi::Env env, const std::string& code, const std::string& message) {
+  Napi::Error e = Napi::Error::New(env, message);
+  e.Set("code", Napi::String::New(env, code));
+  return e.Value();
+}
+
+Napi::Value Rejected(Napi::Env env, const std::string& code, const std::string& message) {
+  auto d = Napi::Promise::Deferred::New(env);
+  d.Reject(CodedError(env, code, message));
+  return d.Promise();
+}
+
+Napi::Object CapsObject(Napi::Env env, const DeviceCaps& c) {
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("name", c.name);
+  o.Set("driver", c.driver);
+  o.Set("streamFormat", c.stream_format);
+  o.Set("path", c.path);
+  o.Set("libraryVersion", c.library_version);
+  o.Set("notes", c.notes);
+  o.Set("maxBatch", Napi::Number::New(env, c.max_batch));
+  o.Set("queueDepth", Napi::Number::New(env, c.queue_depth));
+  return o;
+}
+
+class OpenWorker final : public Napi::AsyncWorker {
+ public:
+  OpenWorker(Napi::Env env, std::unique_ptr<BatchEngine> engine, DeviceOptions options, Napi::FunctionReference* ctor)
+      : Napi::AsyncWorker(env, "zstash-open-device"),
+        deferred_(Napi::Promise::Deferred::New(env)),
+        engine_(std::move(engine)),
+        options_(std::move(options)),
+        ctor_(ctor) {}
+
+  Napi::Promise Promise() { return deferred_.Promise(); }
+
+ protected:
+  void Execute() override {
+    std::string error;
+    if (!engine_->Open(options_, &error, &unavailable_)) SetError(error);
+  }
+  void OnOK() override {
+    Napi::Env env = Env();
+    Napi::Object obj = ctor_->New({Napi::External<BatchEngine>::New(env, engine_.release())});
+    if (env.IsExceptionPending()) {
+      deferred_.Reject(env.GetAndClearPendingException().Value());
+      return;
+    }
+    deferred_.Resolve(obj);
+  }
+  void OnError(const Napi::Error& e) override {
+    Napi::Env env = Env();
+    deferred_.Reject(CodedError(env, unavailable_ ? "ERR_ZSTASH_BACKEND_UNAVAILABLE" : "ERR_ZSTASH_DEVICE", e.Message()));
+  }
+
+ private:
+  Napi::Promise::Deferred deferred_;
+  std::unique_ptr<BatchEngine> engine_;
+  DeviceOptions options_;
+  Napi::FunctionReference* ctor_;
+  bool unavailable_ = false;
+};
+
+}  // namespace
+
+Napi::Function DeviceEngineObject::Define(Napi::Env env) {
+  return DefineClass(env, "DeviceEngine",
+                     {
+                         InstanceMethod<&DeviceEngineObject::Compress>("compress"),
+                         InstanceMethod<&DeviceEngineObject::Decompress>("decompress"),
+                         InstanceMethod<&DeviceEngineObject::Stats>("stats"),
+                         InstanceMethod<&DeviceEngineObject::Close>("close"),
+                     });
+}
+
+DeviceEngineObject::DeviceEngineObject(const Napi::CallbackInfo& info) : Napi::ObjectWrap<DeviceEngineObject>(info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsExternal()) {
+    Napi::TypeError::New(env, "DeviceEngine is created by openDevice()").ThrowAsJavaScriptException();
+    return;
+  }
+  engine_.reset(info[0].As<Napi::External<BatchEngine>>().Data());
+  info.This().As<Napi::Object>().Set("caps", CapsObject(env, engine_->caps()));
+  tsfn_ = Tsfn::New(env, "zstash-device", 0, 1, this);
+  tsfn_live_ = true;
+  // Only pending work keeps the process alive, not an idle open device.
+  tsfn_.Unref(env);
+  BatchEngine::Callbacks cb;
+  cb.done = [this](Batch* b) { Post(Message::kDone, b); };
+  cb.release = [this](Batch* b) { Post(Message::kRelease, b); };
+  cb.closed = [this] { Post(Message::kClosed, nullptr); };
+  engine_->Start(std::move(cb));
+}
+
+DeviceEngineObject::~DeviceEngineObject() {
+  // Reached only when no batch is outstanding (pending work holds a reference
+  // to this object). Late-job releases may still be queued on the TSFN; they
+  // do not touch `this`.
+  if (engine_ && engine_->running()) {
+    finalizing_ = true;
+    engine_->RequestClose();
+    engine_->Join();
+  }
+  if (tsfn_live_) tsfn_.Release();
+}
+
+void DeviceEngineObject::Post(Message::Kind kind, Batch* batch) {
+  if (kind == Message::kClosed && finalizing_) return;  // the destructor is closing
+  auto* m = new Message{kind, batch};
+  if (tsfn_.NonBlockingCall(m) != napi_ok) delete m;  // the environment is going away
+}
+
+void DeviceEngineObject::CallJs(Napi::Env env, Napi::Function, DeviceEngineObject* self, Message* m) {
+  std::unique_ptr<Message> message(m);
+  if (env == nullptr) return;
+  switch (m->kind) {
+    case Message::kDone:
+      self->OnDone(env, m->batch);
+      break;
+    case Message::kRelease:
+      delete static_cast<JsBatch*>(m->batch);
+      break;
+    case Message::kClosed:
+      self->OnClosed(env);
+      break;
+  }
+}
+
+void DeviceEngineObject::OnDone(Napi::Env env, Batch* batch) {
+  auto* b = static_cast<JsBatch*>(batch);
+  b->deferred.Resolve(env.Undefined());
+  if (b->holds.fetch_sub(1, std::memory_order_acq_rel) == 1) delete b;
+  if (--outstanding_ == 0) {
+    // A requested close still has its message to deliver.
+    if (!close_requested_) tsfn_.Unref(env);
+    Unref();
+  }
+}
+
+void DeviceEngineObject::OnClosed(Napi::Env env) {
+  engine_->Join();
+  closed_ = true;
+  for (auto& d : close_waiters_) d.Resolve(env.Undefined());
+  close_waiters_.clear();
+  tsfn_.Unref(env);
+  Unref();
+  tsfn_.Release();
+  tsfn_live_ = false;
+}
+
+Napi::Value DeviceEngineObject::Submit(Napi::Env env, Batch* batch) {
+  auto* b = static_cast<JsBatch*>(batch);
+  Napi::Value promise = b->deferred.Promise();
+  if (close_requested_ || !engine_->Enqueue(b)) {
+    b->deferred.Reject(CodedError(env, "ERR_ZSTASH_CLOSED", "device " + engine_->caps().name + " is closed"));
+    delete b;
+    return promise;
+  }
+  if (outstanding_++ == 0) {
+    tsfn_.Ref(env);
+    Ref();
+  }
+  return promise;
+}
+
+Napi::Value DeviceEngineObject::Compress(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 7) {
+    Napi::TypeError::New(env, "compress needs 7 arguments").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  size_t count = IntArg(info, 1);
+  int64_t threshold = IntArg(info, 4);
+  if (threshold < 1 || threshold > static_cast<int64_t>(kPageSize)) {
+    Napi::RangeError::New(env, "threshold out of range").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  const uint8_t* src = CheckedView<uint8_t>(env, info[0], 0, count * kPageSize, "pages");
+  if (!src) return env.Undefined();
+  uint8_t* out = CheckedView<uint8_t>(env, info[2], 0, count * kPageSize, "out");
+  if (!out) return env.Undefined();
+  int32_t* status = CheckedView<int32_t>(env, info[3], 0, count, "status");
+  if (!status) return env.Undefined();
+  auto* b = new JsBatch(env);
+  b->op = DeviceOp::kCompress;
+  b->threshold = static_cast<uint32_t>(threshold);
+  b->detect_same_filled = info[5].ToBoolean();
+  b->fail_page = static_cast<int32_t>(IntArg(info, 6));
+  b->units.reserve(count);
+  for (size_t i = 0; i < count; i++)
+    b->units.push_back({src + i * kPageSize, static_cast<uint32_t>(kPageSize), out + i * kPageSize, status + i});
+  b->Keep(info[0]);
+  b->Keep(info[2]);
+  b->Keep(info[3]);
+  return Submit(env, b);
+}
+
+Napi::Value DeviceEngineObject::Decompress(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 5 || !info[0].IsArray()) {
+    Napi::TypeError::New(env, "decompress(arenas[], jobs, count, dst, status)").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  auto arenas_js = info[0].As<Napi::Array>();
+  std::vector<std::pair<const uint8_t*, size_t>> arenas(arenas_js.Length(), {nullptr, 0});
+  auto* b = new JsBatch(env);
+  for (uint32_t i = 0; i < arenas_js.Length(); i++) {
+    Napi::Value a = arenas_js.Get(i);
+    if (!a.IsTypedArray()) continue;  // a released arena: any job naming it fails the range check
+    uint8_t* data;
+    size_t bytes, elem;
+    if (!TypedArrayBytes(env, a, &data, &bytes, &elem)) continue;
+    arenas[i] = {data, bytes};  // SharedArrayBuffer arenas included
+    b->Keep(a);
+  }
+  size_t count = IntArg(info, 2);
+  const int32_t* jobs = CheckedView<int32_t>(env, info[1], 0, count * 4, "jobs");
+  if (!info[3].IsTypedArray()) {
+    delete b;
+    Napi::TypeError::New(env, "dst must be a typed array").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  uint8_t* dst_data;
+  size_t dst_bytes = 0, dst_elem;
+  if (!TypedArrayBytes(env, info[3], &dst_data, &dst_bytes, &dst_elem)) dst_bytes = 0;
+  size_t dst_pages = dst_bytes / kPageSize;
+  uint8_t* dst = jobs ? CheckedView<uint8_t>(env, info[3], 0, dst_pages * kPageSize, "dst") : nullptr;
+  int32_t* status = dst ? CheckedView<int32_t>(env, info[4], 0, count, "status") : nullptr;
+  if (!jobs || !dst || !status) {
+    delete b;
+    return env.Undefined();
+  }
+  b->op = DeviceOp::kDecompress;
+  for (size_t i = 0; i < count; i++) {
+    const int32_t* j = jobs + i * 4;
+    uint32_t arena = j[0], off = j[1], len = j[2], page = j[3];
+    if (arena >= arenas.size() || !arenas[arena].first || off > arenas[arena].second ||
+        len > arenas[arena].second - off || page >= dst_pages) {
+      status[i] = kDecodeCorrupt;
+      continue;
+    }
+    b->units.push_back({arenas[arena].first + off, len, dst + static_cast<size_t>(page) * kPageSize, status + i});
+  }
+  b->Keep(info[3]);
+  b->Keep(info[4]);
+  return Submit(env, b);
+}
+
+Napi::Value DeviceEngineObject::Stats(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const EngineStats& s = engine_->stats();
+  Napi::Object o = Napi::Object::New(env);
+  auto put = [&](const char* key, const std::atomic<uint64_t>& v) {
+    o.Set(key, Napi::Number::New(env, static_cast<double>(v.load(std::memory_order_relaxed))));
+  };
+  put("batches", s.batches);
+  put("pages", s.pages);
+  put("hw_submitted", s.hw_submitted);
+  put("hw_completed", s.hw_completed);
+  put("busy_retries", s.busy_retries);
+  put("sw_fallbacks", s.sw_fallbacks);
+  put("raw_pages", s.raw_pages);
+  put("device_errors", s.device_errors);
+  put("faults", s.faults);
+  put("timeouts", s.timeouts);
+  put("late_completions", s.late_completions);
+  put("bad_lengths", s.bad_lengths);
+  put("verify_failures", s.verify_failures);
+  put("same_filled", s.same_filled);
+  put("decompress_pages", s.decompress_pages);
+  put("hw_decompressed", s.hw_decompressed);
+  put("decompress_fallbacks", s.decompress_fallbacks);
+  return o;
+}
+
+Napi::Value DeviceEngineObject::Close(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto d = Napi::Promise::Deferred::New(env);
+  if (closed_) {
+    d.Resolve(env.Undefined());
+    return d.Promise();
+  }
+  close_waiters_.push_back(d);
+  if (!close_requested_) {
+    close_requested_ = true;
+    tsfn_.Ref(env);  // the closed message must be delivered
+    Ref();
+    engine_->RequestClose();
+  }
+  return d.Promise();
+}
+
+Napi::Value OpenDeviceJs(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsObject()) {
+    Napi::TypeError::New(env, "openDevice(options: object)").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  DeviceOptions device;
+  EngineOptions engine;
+  std::string error;
+  if (!ParseDeviceOptions(info[0].As<Napi::Object>(), &device, &engine, &error)) {
+    Napi::TypeError::New(env, error).ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  std::unique_ptr<Device> dev = MakeDevice(device.kind, &error);
+  if (!dev) return Rejected(env, "ERR_ZSTASH_BACKEND_UNAVAILABLE", error);
+  auto* ctor = static_cast<Napi::FunctionReference*>(info.Data());
+  auto* worker = new OpenWorker(env, std::make_unique<BatchEngine>(std::move(dev), engine), device, ctor);
+  Napi::Promise promise = worker->Promise();
+  worker->Queue();
+  return promise;
+}
+
+}  // namespace zstash

@@ -1,0 +1,12 @@
+/** Accelerator devices: factory, listing, and the types PageStore and reports need. */
+export { openDeviceBackend } from './open.js'
+export { isDeviceCompressor, parseDeviceName, DEVICE_COMPRESSORS } from './names.js'
+export type { DeviceKind, DeviceName } from './names.js'
+export { backends } from './backends.js'
+export type { BackendListing, BackendsOptions } from './backends.js'
+export { DeviceBackend } from './device-backend.js'
+export type { DeviceCompressBackend, DecompressMany } from './device-backend.js'
+export type { OpenDeviceOptions, DeviceOptions, EngineOptions, DpdkOptions, QplOptions, SimOptions } from './options.js'
+export type { DeviceCaps, DeviceCounters } from './native-devices.js'
+export { cpuAffinity } from './native-devices.js'
+export { DeviceError } from './errors.js'
