@@ -28,17 +28,27 @@ export interface SizeClassTable {
   lookup: Uint8Array
 }
 
+/**
+ * Slab length for a class: the least tail waste wins; among equally good
+ * lengths, the shortest that holds at least MIN_OBJECTS objects. zsmalloc gives
+ * a 4096-byte class one page per slab; here that would cost a slab record per
+ * incompressible page, which is the largest metadata item on a heap where a
+ * fifth of the pages are raw.
+ */
+const MIN_OBJECTS = 4
+
 function bestPageCount(size: number): number {
   let best = 1
-  let bestUsage = 0
+  let bestKey = -1
   for (let pages = 1; pages <= MAX_PAGES_PER_SLAB; pages++) {
     const bytes = pages * PAGE_SIZE
-    const usage = Math.floor(bytes / size) * size / bytes
-    if (usage > bestUsage + 1e-12) {
+    const objects = Math.floor(bytes / size)
+    const usage = Math.round(((objects * size) / bytes) * 1e9) / 1e9
+    const key = usage * 2 + (objects >= MIN_OBJECTS ? 1 : 0) // usage first, then enough objects
+    if (key > bestKey + 1e-12) {
       best = pages
-      bestUsage = usage
+      bestKey = key
     }
-    if (bytes % size === 0) break
   }
   return best
 }

@@ -328,12 +328,15 @@ export class ZsPool {
   // class: with ~120 classes that tail is several MiB, a large share of a small
   // pool. An object may also live in a slightly larger slot (the entry table, not
   // the slot, records its length), so a source slab may empty into free slots of
-  // the next classes up, at a cost of at most 1/16 of the object in rounding.
+  // larger classes, up to twice the object's slot size. The rounding cost falls
+  // only on the few objects moved out of partly used slabs; measured on the
+  // node corpus after churn, pool/objects went 1.088 (within-class) → 1.037
+  // (+1/4) → 1.030 (×2).
 
-  /** Classes whose slots may take objects of class `cls`, nearest first. */
+  /** Classes whose slots may take objects of class `cls` (up to twice its size), nearest first. */
   private targetClasses(cls: number): number[] {
     const size = this.classes[cls].size
-    const limit = size + Math.max(CLASS_DELTA, size >>> 4)
+    const limit = size * 2
     const out = [cls]
     for (let d = cls + 1; d < this.classes.length && this.classes[d].size <= limit; d++) out.push(d)
     return out
