@@ -1,12 +1,19 @@
 #!/usr/bin/env node
 /**
  * zstash command line. Subcommands:
- *   main                    the README's main job
+ *   main                    the README's main job (usemem lz4 vs zstd, cover-letter table)
+ *   usemem [options] SIZE   vm-scalability usemem over a SwapCache
+ *   report [options] F...   cover-letter tables from usemem --json results
  *   bench-store [options]   the store benchmark (bench/store.ts)
+ * Errors with a ZstashError code print their message and exit 1 (2 for bad usage).
  */
 import { spawnSync } from 'node:child_process'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { ZstashError, InvalidArgumentError } from '../errors.js'
+import { usememCommand } from './usemem-cmd.js'
+import { reportCommand } from './report-cmd.js'
+import { mainJob } from './main-job.js'
 
 const here = path.dirname(fileURLToPath(import.meta.url))
 const distRoot = path.resolve(here, '..', '..')
@@ -16,16 +23,39 @@ function runScript(relative: string, args: string[]): number {
   return r.status ?? 1
 }
 
-const [command = 'help', ...rest] = process.argv.slice(2)
-switch (command) {
-  case 'main':
-    // The store benchmark on the node corpus: lz4 vs zstd (until the usemem job lands).
-    process.exitCode = runScript('bench/store.js', ['--codecs', 'lz4,zstd', ...rest])
-    break
-  case 'bench-store':
-    process.exitCode = runScript('bench/store.js', rest)
-    break
-  default:
-    console.log('usage: zstash <main | bench-store> [options]')
-    process.exitCode = command === 'help' || command === '--help' ? 0 : 2
+const USAGE = 'usage: zstash <main | usemem | report | bench-store> [options]   (zstash <command> --help)'
+
+async function run(command: string, rest: string[]): Promise<number> {
+  switch (command) {
+    case 'main':
+      return mainJob(rest)
+    case 'usemem':
+      return usememCommand(rest)
+    case 'report':
+      return reportCommand(rest)
+    case 'bench-store':
+      return runScript('bench/store.js', rest)
+    case 'help':
+    case '--help':
+    case '-h':
+      console.log(USAGE)
+      return 0
+    default:
+      console.error(USAGE)
+      return 2
+  }
 }
+
+const [command = 'help', ...rest] = process.argv.slice(2)
+run(command, rest).then(
+  (code) => { process.exitCode = code },
+  (err) => {
+    if (err instanceof ZstashError) {
+      console.error(`zstash ${command}: ${err.message} [${err.code}]`)
+      process.exitCode = err instanceof InvalidArgumentError ? 2 : 1
+    } else {
+      console.error(err)
+      process.exitCode = 1
+    }
+  },
+)

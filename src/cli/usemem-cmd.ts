@@ -1,0 +1,22 @@
+/** `zstash usemem`: parse, run, print usemem's lines and a summary; exit 1 on wrong data. */
+import { parseUsememArgs, USEMEM_USAGE } from '../usemem/options.js'
+import { runUsemem, processIo } from '../usemem/run.js'
+import { formatBytes } from '../usemem/size.js'
+import { buildTable } from '../report/model.js'
+import { renderText } from '../report/text.js'
+
+export async function usememCommand(argv: string[]): Promise<number> {
+  if (argv.includes('-h') || argv.includes('--help')) {
+    console.log(USEMEM_USAGE)
+    return 0
+  }
+  const o = parseUsememArgs(argv)
+  const result = await runUsemem(o, processIo, `zstash usemem ${argv.join(' ')}`)
+  if (!o.quiet) {
+    console.log('')
+    console.log(renderText(buildTable([result])))
+    if (result.verify) console.log(`verify: ${formatBytes(result.verify.checked_bytes)} read back, all correct`)
+    if (o.json) console.log(`result written to ${o.json}`)
+  }
+  return 0
+}

@@ -1,0 +1,6 @@
+export { SwapCache, sizeName } from './swap-cache.js'
+export type { SwapCacheStats } from './swap-cache.js'
+export { Region } from './region.js'
+export type { SwapCacheOptions, FolioSize, PressureEvent } from './options.js'
+export { FOLIO_PAGES, MAX_RESIDENT_LIMIT } from './options.js'
+export { ResidentLimitError, RegionFreedError, SwapCacheLostPageError } from './errors.js'

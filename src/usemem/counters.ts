@@ -1,0 +1,41 @@
+/**
+ * The counters the zswap cover letters print, under their names, from a
+ * SwapCache + PageStore snapshot. pswpout/pswpin/SWPOUT are 0 by construction
+ * (there is no disk swap behind the store) and kept so tables line up with the
+ * letters'.
+ */
+import type { SwapCacheStats } from '../swapcache/swap-cache.js'
+
+export function coverLetterCounters(s: SwapCacheStats): Record<string, number> {
+  const store = s.store
+  const folio = s.folio_size
+  const fallback = (size: string) => s.swpout_fallback[size] ?? 0
+  const out: Record<string, number> = {
+    memcg_high: s.memcg_high,
+    memcg_swap_fail: s.memcg_swap_fail,
+  }
+  if (folio === '64kB') out['64kB_swpout_fallback'] = fallback('64kB')
+  if (folio === '2048kB') out.thp_swpout_fallback = fallback('2048kB')
+  out.zswpout = store.zswpout
+  out.zswpin = store.zswpin
+  out.pswpout = 0
+  out.pswpin = 0
+  out[`ZSWPOUT-${folio}`] = store.zswpout_folios[folio] ?? 0
+  if (folio === '2048kB') out.thp_swpout = 0
+  else if (folio !== '4kB') out[`SWPOUT-${folio}`] = 0
+  // Single pages: fallbacks and partly swapped-in folios going out again.
+  if (folio !== '4kB') out['ZSWPOUT-4kB'] = store.zswpout_folios['4kB'] ?? 0
+  out.pgmajfault = s.pgmajfault
+  out.zswap_reject_compress_fail = store.reject_compress_fail
+  out.zswap_reject_compress_poor = store.reject_compress_poor
+  out.zswap_reject_alloc_fail = store.reject_alloc_fail
+  out.zswap_pool_limit_hit = store.pool_limit_hit
+  out.zswap_decompress_fail = store.decompress_fail
+  out['incompressible pages'] = store.stored_incompressible_pages
+  out.memcg_max = s.memcg_max
+  out.reclaim_fail = s.reclaim_fail
+  out.pgfault = s.pgfault
+  out.readahead_pages = s.readahead_pages
+  out.writeback_redirtied = s.writeback_redirtied
+  return out
+}

@@ -1,0 +1,186 @@
+/**
+ * `zstash usemem` options: usemem's own letters where they make sense (-n, -s,
+ * -r, -R, -Z, --init-time, -q) plus the zstash ones (--limit, --folio, …).
+ * Parsed strictly: an unknown option is an error, not a silent no-op.
+ */
+import { parseArgs } from 'node:util'
+import { availableParallelism } from 'node:os'
+import { InvalidArgumentError } from '../errors.js'
+import { PAGE_SIZE } from '../codecs/status.js'
+import { FOLIO_PAGES, type FolioSize } from '../swapcache/options.js'
+import { parseSize } from './size.js'
+
+export interface UsememOptions {
+  /** Bytes each task touches (usemem's SIZE). */
+  size: number
+  /** -n: async tasks sharing one SwapCache (one cgroup). */
+  tasks: number
+  /** -s: seconds each task sleeps after its passes, before freeing. */
+  sleep: number
+  /** --init-time: print the setup time, then restart the clock. */
+  initTime: boolean
+  /** -R: random word indexes (usemem pattern only). */
+  random: boolean
+  /** -r: passes; later passes verify the previous one ("Data wrong at offset"). */
+  repeat: number
+  /** -Z: read everything again and print a "read again" line. */
+  readAgain: boolean
+  /** usemem | zero | random | mix | corpus:FILE */
+  data: string
+  /** Resident limit shared by all tasks (memory.high analogue), bytes. */
+  limit: number
+  folio: FolioSize
+  compressor: string
+  workers: number
+  /** Read every byte back at the end; mismatch → DataMismatchError. */
+  verify: boolean
+  quiet: boolean
+  /** Progress bar on stderr: only when it is a TTY unless forced. */
+  progress: boolean
+  seed: number
+  /** Bytes per synchronous chunk between awaits. Default min(1 MiB, limit/4). */
+  chunk: number
+  json: string | undefined
+  label: string | undefined
+}
+
+export const USEMEM_USAGE = `usage: zstash usemem [options] SIZE[k|m|g|t]
+  -n, --nproc N        N tasks, each touching SIZE (async tasks sharing one resident limit)
+  -s, --sleep SEC      sleep SEC seconds when done, before freeing
+  -r, --repeat N       N passes; passes after the first verify the data
+  -R, --random         random access pattern
+  -Z, --read-again     read memory again after access
+  -q, --quiet          no dots, no progress bar
+      --init-time      print the initialization time separately
+  zstash:
+      --limit SIZE     resident limit shared by all tasks (default: half of N×SIZE)
+      --folio 4k|64k|2m  folio size (default 64k)
+      --compressor C   lz4 (default), zstd, deflate, deflate-4k, lzo
+      --workers N      compression worker threads (default: CPUs, as PageStore)
+      --data D         usemem (default) | zero | random | mix | corpus:FILE
+      --verify         read every byte back at the end; exit 1 on any mismatch
+      --json FILE      write the result as JSON (input of zstash report)
+      --label TEXT     column name in reports (default: the compressor)
+      --seed N         seed for -R and --data random
+      --chunk SIZE     bytes written between awaits (default min(1m, limit/4))
+      --progress       force the progress bar (default: only on a TTY)`
+
+function posInt(name: string, text: string | undefined, min: number, fallback: number): number {
+  if (text === undefined) return fallback
+  const n = Number(text)
+  if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`${name} must be an integer ≥ ${min}, got ${JSON.stringify(text)}`, 'ERR_ZSTASH_OUT_OF_RANGE')
+  return n
+}
+
+export function parseUsememArgs(argv: string[]): UsememOptions {
+  let parsed
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      strict: true,
+      options: {
+        nproc: { type: 'string', short: 'n' },
+        sleep: { type: 'string', short: 's' },
+        repeat: { type: 'string', short: 'r' },
+        random: { type: 'boolean', short: 'R' },
+        'read-again': { type: 'boolean', short: 'Z' },
+        quiet: { type: 'boolean', short: 'q' },
+        'init-time': { type: 'boolean' },
+        limit: { type: 'string' },
+        folio: { type: 'string' },
+        compressor: { type: 'string' },
+        workers: { type: 'string' },
+        data: { type: 'string' },
+        verify: { type: 'boolean' },
+        json: { type: 'string' },
+        label: { type: 'string' },
+        seed: { type: 'string' },
+        chunk: { type: 'string' },
+        progress: { type: 'boolean' },
+      },
+    })
+  } catch (err) {
+    const e = err as Error & { code?: string }
+    const code = e.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' ? 'ERR_ZSTASH_UNKNOWN_OPTION' : 'ERR_ZSTASH_INVALID_ARGUMENT'
+    throw new InvalidArgumentError(`${e.message}\n${USEMEM_USAGE}`, code)
+  }
+  const { values: v, positionals } = parsed
+  if (positionals.length !== 1) throw new InvalidArgumentError(`expected exactly one SIZE, got ${positionals.length}\n${USEMEM_USAGE}`)
+  const size = parseSize(positionals[0], 'SIZE')
+  const tasks = posInt('-n', v.nproc, 1, 1)
+  const folio = (v.folio ?? '64k').toLowerCase()
+  if (!(folio in FOLIO_PAGES)) throw new InvalidArgumentError(`--folio must be 4k, 64k or 2m, got ${JSON.stringify(v.folio)}`, 'ERR_ZSTASH_OUT_OF_RANGE')
+  const folioBytes = FOLIO_PAGES[folio as FolioSize] * PAGE_SIZE
+  const limit = v.limit !== undefined ? parseSize(v.limit, '--limit') : defaultLimit(size * tasks, folioBytes)
+  return resolveUsemem({
+    size,
+    tasks,
+    sleep: posInt('-s', v.sleep, 0, 0),
+    initTime: v['init-time'] ?? false,
+    random: v.random ?? false,
+    repeat: posInt('-r', v.repeat, 1, 1),
+    readAgain: v['read-again'] ?? false,
+    data: v.data ?? 'usemem',
+    limit,
+    folio: folio as FolioSize,
+    compressor: v.compressor ?? 'lz4',
+    workers: posInt('--workers', v.workers, 0, availableParallelism()),
+    verify: v.verify ?? false,
+    quiet: v.quiet ?? false,
+    progress: v.progress ?? false,
+    seed: posInt('--seed', v.seed, 0, 1),
+    chunk: v.chunk !== undefined ? parseSize(v.chunk, '--chunk') : 0,
+    json: v.json,
+    label: v.label,
+  })
+}
+
+function defaultLimit(total: number, folioBytes: number): number {
+  return Math.max(2 * folioBytes, Math.floor(total / 2 / folioBytes) * folioBytes)
+}
+
+/** Fills defaults and checks cross-option rules, for the CLI and for programmatic callers. */
+export function resolveUsemem(o: Partial<UsememOptions> & { size: number }): UsememOptions {
+  const folio = o.folio ?? '64k'
+  const folioBytes = FOLIO_PAGES[folio] * PAGE_SIZE
+  const tasks = o.tasks ?? 1
+  if (!Number.isSafeInteger(o.size) || o.size < 8 || o.size % 8 !== 0) {
+    throw new InvalidArgumentError(`SIZE must be a positive multiple of 8 bytes, got ${o.size}`, 'ERR_ZSTASH_BAD_SIZE')
+  }
+  const limit = o.limit ?? defaultLimit(o.size * tasks, folioBytes)
+  if (limit % folioBytes !== 0 || limit < 2 * folioBytes) {
+    throw new InvalidArgumentError(`--limit must be a multiple of the folio size (${folioBytes}) and at least two folios, got ${limit}`, 'ERR_ZSTASH_BAD_SIZE')
+  }
+  const data = o.data ?? 'usemem'
+  if (!/^(usemem|zero|random|mix|corpus:.+)$/.test(data)) {
+    throw new InvalidArgumentError(`--data must be usemem, zero, random, mix or corpus:FILE, got ${JSON.stringify(data)}`, 'ERR_ZSTASH_UNKNOWN_OPTION')
+  }
+  if (o.random && data !== 'usemem') {
+    throw new InvalidArgumentError(`-R writes usemem's word indexes; it cannot be combined with --data ${data}`, 'ERR_ZSTASH_INVALID_ARGUMENT')
+  }
+  let chunk = o.chunk || Math.min(1 << 20, Math.floor(limit / 4 / PAGE_SIZE) * PAGE_SIZE)
+  chunk = Math.max(PAGE_SIZE, Math.floor(chunk / PAGE_SIZE) * PAGE_SIZE)
+  if (chunk > limit / 2) throw new InvalidArgumentError(`--chunk must be at most half of --limit`, 'ERR_ZSTASH_OUT_OF_RANGE')
+  return {
+    size: o.size,
+    tasks,
+    sleep: o.sleep ?? 0,
+    initTime: o.initTime ?? false,
+    random: o.random ?? false,
+    repeat: o.repeat ?? 1,
+    readAgain: o.readAgain ?? false,
+    data,
+    limit,
+    folio,
+    compressor: o.compressor ?? 'lz4',
+    workers: o.workers ?? availableParallelism(),
+    verify: o.verify ?? false,
+    quiet: o.quiet ?? false,
+    progress: o.progress ?? false,
+    seed: o.seed ?? 1,
+    chunk,
+    json: o.json,
+    label: o.label,
+  }
+}

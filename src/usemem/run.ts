@@ -1,0 +1,279 @@
+/**
+ * usemem over a SwapCache. Tasks are async tasks in this process sharing one
+ * cache, so the resident limit is shared like a cgroup's memory.high. Each
+ * task works in chunks: a chunk is written synchronously (faults on the
+ * calling thread), and between chunks the task awaits, which is where reclaim
+ * runs and finished worker-pool stores are collected.
+ */
+import os from 'node:os'
+import { setImmediate as yieldToLoop, setTimeout as sleep } from 'node:timers/promises'
+import { writeFileSync } from 'node:fs'
+import { PageStore } from '../store/page-store.js'
+import { PAGE_SIZE } from '../codecs/status.js'
+import { SwapCache } from '../swapcache/swap-cache.js'
+import type { Region } from '../swapcache/region.js'
+import { dataSource, type DataSource } from './pattern.js'
+import { DataMismatchError } from './errors.js'
+import { throughputLine, initTimeLine, kbPerSec } from './format.js'
+import { coverLetterCounters } from './counters.js'
+import { Progress, type ProgressSink } from './progress.js'
+import { USEMEM_SCHEMA, type TaskLine, type UsememResult } from './result.js'
+import type { UsememOptions } from './options.js'
+
+export interface UsememIo {
+  /** One line of usemem output (stdout). */
+  line(text: string): void
+  /** Unterminated output: the dots between passes. */
+  write(text: string): void
+  /** Progress bar sink (stderr). */
+  progress: ProgressSink
+}
+
+export const processIo: UsememIo = {
+  line: (t) => process.stdout.write(t + '\n'),
+  write: (t) => process.stdout.write(t),
+  progress: process.stderr,
+}
+
+export const silentIo: UsememIo = { line: () => {}, write: () => {}, progress: { isTTY: false, write: () => true } }
+
+const WORD = 8
+
+export async function runUsemem(o: UsememOptions, io: UsememIo = processIo, command = ''): Promise<UsememResult> {
+  const t0 = performance.now()
+  const data = dataSource(o.data, o.seed)
+  const store = await PageStore.open({ compressor: o.compressor, workers: o.workers })
+  let cache: SwapCache | undefined
+  try {
+    cache = await SwapCache.create({ store, residentLimit: o.limit, folioSize: o.folio })
+    const initUsecs = Math.round((performance.now() - t0) * 1000)
+    if (o.initTime) io.line(initTimeLine(initUsecs))
+
+    const passes = o.repeat + (o.readAgain ? o.repeat : 0)
+    const progress = new Progress(o.size * o.tasks * passes, io.progress, o.progress && !o.quiet)
+    const start = performance.now()
+    const cpuStart = process.cpuUsage()
+    const lines: TaskLine[] = new Array(o.tasks)
+    const readLines: TaskLine[] = new Array(o.tasks)
+    const regions: Region[] = []
+    const ctx: TaskContext = { o, io, cache, data, progress, start }
+    // Regions are freed after the counters are taken (and after --verify), so free time is not measured here.
+    await Promise.all(Array.from({ length: o.tasks }, async (_, task) => {
+      const region = cache!.alloc(o.size)
+      regions[task] = region
+      const r = await runTask(ctx, task, region)
+      lines[task] = r.write
+      if (r.read) readLines[task] = r.read
+    }))
+    await cache.settle()
+    const elapsed = (performance.now() - start) / 1000
+    const cpu = process.cpuUsage(cpuStart)
+    progress.finish()
+    const snapshot = cache.stats()
+
+    let verify: UsememResult['verify'] = null
+    if (o.verify) verify = await verifyAll(ctx, regions)
+
+    const total = lines.reduce((s, l) => s + l.kbps, 0)
+    const stored = snapshot.store
+    const result: UsememResult = {
+      schema: USEMEM_SCHEMA,
+      label: o.label ?? o.compressor,
+      command,
+      config: {
+        size: o.size, tasks: o.tasks, sleep: o.sleep, initTime: o.initTime, random: o.random, repeat: o.repeat,
+        readAgain: o.readAgain, data: o.data, data_description: data.description, limit: o.limit, folio: o.folio,
+        compressor: o.compressor, workers: o.workers, verify: o.verify, seed: o.seed, chunk: o.chunk, label: o.label,
+      },
+      init_usecs: initUsecs,
+      tasks: lines,
+      read_again: o.readAgain ? readLines : [],
+      total_throughput_kbps: total,
+      avg_throughput_kbps: Math.round(total / o.tasks),
+      read_again_total_kbps: o.readAgain ? readLines.reduce((s, l) => s + l.kbps, 0) : 0,
+      elapsed_sec: elapsed,
+      user_sec: cpu.user / 1e6,
+      sys_sec: cpu.system / 1e6,
+      max_rss_bytes: process.resourceUsage().maxRSS * 1024,
+      counters: coverLetterCounters(snapshot),
+      store: {
+        compressor: o.compressor,
+        backend: `${stored.backend.name} (${stored.backend.path})`,
+        stored_pages: stored.stored_pages,
+        pool_total_size: stored.pool_total_size,
+        compressed_bytes: stored.compressed_bytes,
+        compression_ratio: stored.pool_total_size ? (stored.stored_pages * PAGE_SIZE) / stored.pool_total_size : 0,
+        same_filled_pages: stored.same_filled_pages,
+      },
+      verify,
+      host: { node: process.version, platform: process.platform, arch: process.arch, cpus: os.availableParallelism(), cpu_model: os.cpus()[0]?.model ?? '' },
+      started_at: new Date(Date.now() - (performance.now() - t0)).toISOString(),
+    }
+    if (o.json) writeFileSync(o.json, JSON.stringify(result, null, 2) + '\n')
+    return result
+  } finally {
+    await cache?.close()
+    await store.close()
+  }
+}
+
+interface TaskContext {
+  o: UsememOptions
+  io: UsememIo
+  cache: SwapCache
+  data: DataSource
+  progress: Progress
+  start: number
+}
+
+async function runTask(ctx: TaskContext, task: number, region: Region): Promise<{ write: TaskLine; read?: TaskLine }> {
+  const { o, io } = ctx
+  // do_unit() credits the allocation as size/8 bytes, then 8 bytes per word access.
+  let bytes = Math.floor(o.size / 8)
+  for (let rep = 0; rep < o.repeat; rep++) {
+    if (rep > 0 && !o.quiet) io.write('.')
+    bytes += o.random ? await randomPass(ctx, task, region, false) : await sequentialPass(ctx, task, region, rep > 0)
+  }
+  const write = line(bytes, ctx.start)
+  io.line(throughputLine(write.bytes, write.usecs))
+  let read: TaskLine | undefined
+  if (o.readAgain) {
+    const readStart = performance.now()
+    let rw = 0
+    for (let rep = 0; rep < o.repeat; rep++) {
+      if (rep > 0 && !o.quiet) io.write('.')
+      rw += o.random ? await randomPass(ctx, task, region, true) : await readPass(ctx, task, region)
+    }
+    read = line(rw, readStart)
+    io.line(throughputLine(read.bytes, read.usecs, 'read again '))
+  }
+  if (o.sleep > 0) await sleep(o.sleep * 1000)
+  return { write, read }
+}
+
+function line(bytes: number, since: number): TaskLine {
+  const usecs = Math.max(1, Math.round((performance.now() - since) * 1000))
+  return { bytes, usecs, kbps: kbPerSec(bytes, usecs) }
+}
+
+/** Lets finished stores (worker messages) and other tasks in between chunks. */
+async function breathe(cache: SwapCache): Promise<void> {
+  if (cache.writebackFolios > 0) await yieldToLoop()
+}
+
+/** Writes the pattern; on passes after the first, checks each chunk first (usemem's "verify last write"). */
+async function sequentialPass(ctx: TaskContext, task: number, region: Region, check: boolean): Promise<number> {
+  const { o, cache, data, progress } = ctx
+  const buf = new Uint8Array(o.chunk)
+  const want = new Uint8Array(o.chunk)
+  for (let off = 0; off < o.size; off += o.chunk) {
+    const n = Math.min(o.chunk, o.size - off)
+    fillChunk(data, task, off, want, n)
+    if (check) {
+      await region.readAsync(off, buf.subarray(0, n))
+      compareChunk(task, off, want, buf, n)
+    }
+    await region.writeAsync(off, want.subarray(0, n))
+    progress.add(n)
+    await breathe(cache)
+  }
+  return o.size
+}
+
+async function readPass(ctx: TaskContext, _task: number, region: Region): Promise<number> {
+  const { o, cache, progress } = ctx
+  const buf = new Uint8Array(o.chunk)
+  for (let off = 0; off < o.size; off += o.chunk) {
+    const n = Math.min(o.chunk, o.size - off)
+    await region.readAsync(off, buf.subarray(0, n))
+    progress.add(n)
+    await breathe(cache)
+  }
+  return o.size
+}
+
+/**
+ * -R: m = size/8 accesses at random word indexes (usemem's lrand48-scaled
+ * index in [0, m−1)); writes store the index. Done in batches of K accesses
+ * after reserving K frames, so the synchronous accesses cannot run out.
+ */
+async function randomPass(ctx: TaskContext, task: number, region: Region, read: boolean): Promise<number> {
+  const { o, cache, progress } = ctx
+  const m = Math.floor(o.size / WORD)
+  const batch = Math.max(1, Math.min(256, Math.floor(cache.totalSlots / 2)))
+  let x = (o.seed * 0x9e3779b1 + task * 0x85ebca6b + (read ? 77 : 0)) >>> 0 || 1
+  for (let i = 0; i < m; ) {
+    // Checked again after every await: another task may have taken the frames before this one resumed.
+    while (cache.freeSlots < batch) await cache.reserve(batch)
+    const end = Math.min(m, i + batch)
+    for (; i < end; i++) {
+      x ^= x << 13; x ^= x >>> 17; x ^= x << 5; x >>>= 0
+      const idx = Math.floor(((m - 1) * x) / 2 ** 32)
+      if (read) region.getUint32(idx * WORD)
+      else {
+        region.setUint32(idx * WORD, idx >>> 0)
+        region.setUint32(idx * WORD + 4, Math.floor(idx / 2 ** 32))
+      }
+    }
+    progress.add(batch * WORD)
+    await breathe(cache)
+  }
+  return m * WORD
+}
+
+function fillChunk(data: DataSource, task: number, off: number, dst: Uint8Array, n: number): void {
+  const first = off / PAGE_SIZE
+  for (let p = 0; p * PAGE_SIZE < n; p++) {
+    if ((p + 1) * PAGE_SIZE <= dst.length) data.fill(task, first + p, dst, p * PAGE_SIZE)
+    else {
+      // A chunk ends mid-page only at the end of SIZE: generate the page aside and take its head.
+      const page = new Uint8Array(PAGE_SIZE)
+      data.fill(task, first + p, page, 0)
+      dst.set(page.subarray(0, dst.length - p * PAGE_SIZE), p * PAGE_SIZE)
+    }
+  }
+}
+
+function compareChunk(task: number, off: number, want: Uint8Array, got: Uint8Array, n: number): void {
+  if (Buffer.compare(Buffer.from(want.buffer, want.byteOffset, n), Buffer.from(got.buffer, got.byteOffset, n)) === 0) return
+  const wv = new DataView(want.buffer, want.byteOffset, n)
+  const gv = new DataView(got.buffer, got.byteOffset, n)
+  for (let i = 0; i + WORD <= n; i += WORD) {
+    if (wv.getBigUint64(i, true) !== gv.getBigUint64(i, true)) {
+      throw new DataMismatchError(task, off + i, wv.getBigUint64(i, true), gv.getBigUint64(i, true))
+    }
+  }
+  throw new DataMismatchError(task, off + n - 1, BigInt(want[n - 1]), BigInt(got[n - 1]))
+}
+
+/** --verify: every byte of every task read back (random passes: each word is 0 or its index). */
+async function verifyAll(ctx: TaskContext, regions: Region[]): Promise<{ checked_bytes: number; ok: boolean }> {
+  const { o, data } = ctx
+  const buf = new Uint8Array(o.chunk)
+  const want = new Uint8Array(o.chunk)
+  let checked = 0
+  for (let task = 0; task < regions.length; task++) {
+    for (let off = 0; off < o.size; off += o.chunk) {
+      const n = Math.min(o.chunk, o.size - off)
+      await regions[task].readAsync(off, buf.subarray(0, n))
+      if (o.random) checkRandomChunk(task, off, buf, n)
+      else {
+        fillChunk(data, task, off, want, n)
+        compareChunk(task, off, want, buf, n)
+      }
+      checked += n
+    }
+  }
+  return { checked_bytes: checked, ok: true }
+}
+
+function checkRandomChunk(task: number, off: number, got: Uint8Array, n: number): void {
+  const u32 = new Uint32Array(got.buffer, got.byteOffset, Math.floor(n / 4))
+  for (let i = 0; i + 1 < u32.length; i += 2) {
+    const idx = off / WORD + i / 2
+    const lo = u32[i]
+    const hi = u32[i + 1]
+    if ((lo === 0 && hi === 0) || (lo === idx >>> 0 && hi === Math.floor(idx / 2 ** 32))) continue
+    throw new DataMismatchError(task, off + i * 4, BigInt(idx), (BigInt(hi) << 32n) | BigInt(lo))
+  }
+}
