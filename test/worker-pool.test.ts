@@ -105,6 +105,13 @@ describe('worker pool', () => {
     const lengths = order.map((i) => { internals.entries.find(keys[i]); return internals.entries.hi })
     for (let i = 1; i < lengths.length; i++) expect(lengths[i]).toBeLessThanOrEqual(lengths[i - 1])
     expect(store.stats().backend.counters.decompress_tasks).toBeGreaterThan(0)
+    // Into shared memory at an offset: the workers write in place, at the right place.
+    const shared = new Uint8Array(new SharedArrayBuffer((n + 2) * PAGE_SIZE))
+    const into = shared.subarray(PAGE_SIZE, (n + 1) * PAGE_SIZE)
+    const again = await store.loadMany(keys.slice(0, n), { into })
+    expect(again.pages).toBe(into)
+    expect(Buffer.compare(into, folio)).toBe(0)
+    expect(shared.subarray(0, PAGE_SIZE).every((b) => b === 0)).toBe(true)
   })
 
   it('exclusive loadMany frees what it read and nothing stored meanwhile', async () => {

@@ -44,6 +44,8 @@ export interface DecompressTask {
   /** Stream format slot per job. */
   slots: Uint8Array
   dst: SharedArrayBuffer
+  /** Byte offset of page 0 of the destination within `dst`. */
+  dstOffset: number
   status: SharedArrayBuffer
   statusOffset: number
 }
@@ -77,7 +79,7 @@ function compress(task: CompressTask): void {
 
 function decompress(task: DecompressTask): void {
   const arenas = task.arenas.map((a) => (a ? new Uint8Array(a) : undefined)) as Uint8Array[]
-  const dst = new Uint8Array(task.dst)
+  const dst = new Uint8Array(task.dst, task.dstOffset)
   const { jobs, slots } = task
   const out = new Int32Array(task.status, task.statusOffset * 4, slots.length)
   // One native call per run of jobs in the same stream format (usually all of them).

@@ -89,6 +89,7 @@ export class ZsPool {
 
   /** Set by locate(): where the object is. Reading fields avoids allocating a result object. */
   arena!: Arena
+  arenaIndex = 0
   offset = 0
 
   constructor(options: ZsPoolOptions = {}) {
@@ -127,18 +128,9 @@ export class ZsPool {
   locate(handle: number): void {
     const loc = handle - 1
     const slab = loc >>> OBJ_BITS
-    this.arena = this.arenaSet.arenas[this.slabArena[slab]]!
+    this.arenaIndex = this.slabArena[slab]
+    this.arena = this.arenaSet.arenas[this.arenaIndex]!
     this.offset = this.slabFirstPage[slab] * PAGE_SIZE + (loc & OBJ_MASK) * this.classes[this.slabClass[slab]].size
-  }
-
-  /** Arena index and byte offset of an object, for jobs that run on other threads. */
-  where(handle: number): { arenaIndex: number; offset: number } {
-    const loc = handle - 1
-    const slab = loc >>> OBJ_BITS
-    return {
-      arenaIndex: this.slabArena[slab],
-      offset: this.slabFirstPage[slab] * PAGE_SIZE + (loc & OBJ_MASK) * this.classes[this.slabClass[slab]].size,
-    }
   }
 
   arenaIndexOf(handle: number): number {

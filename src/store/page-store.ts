@@ -281,42 +281,58 @@ export class PageStore {
   lastLoadManyOrder: number[] = []
 
   private async decompressInPool(pool: WorkerPoolBackend | DeviceBackend, keys: ArrayLike<number>, jobKeys: number[], dst: Uint8Array): Promise<void> {
-    // Largest first, then dealt round-robin so every task starts with its longest jobs.
-    const lengths = new Map<number, number>()
-    for (const i of jobKeys) {
-      this.entries.find(keys[i])
-      lengths.set(i, this.entries.hi)
+    // Largest first: sort packed (PAGE_SIZE - length, position) keys, a native numeric sort.
+    const n = jobKeys.length
+    const order = new Float64Array(n)
+    for (let j = 0; j < n; j++) {
+      this.entries.find(keys[jobKeys[j]])
+      order[j] = (PAGE_SIZE - this.entries.hi) * 2 ** 32 + jobKeys[j]
     }
-    jobKeys.sort((a, b) => lengths.get(b)! - lengths.get(a)!)
-    this.lastLoadManyOrder = jobKeys.slice()
+    order.sort()
+    for (let j = 0; j < n; j++) jobKeys[j] = order[j] % 2 ** 32
+    this.lastLoadManyOrder = jobKeys
     if (pool instanceof DeviceBackend) return this.decompressOnDevice(pool, keys, jobKeys, dst)
-    const tasks = Math.min(pool.workers, Math.ceil(jobKeys.length / (LOAD_MANY_INLINE_PAGES / 2)))
-    const status = new SharedArrayBuffer(jobKeys.length * 4)
+    // Dealt round-robin, so every task starts with its longest jobs.
+    const tasks = Math.min(pool.workers, Math.ceil(n / (LOAD_MANY_INLINE_PAGES / 2)))
     const arenas = this.pool.arenaBytes()
-    const order: number[] = []
+    const status = new SharedArrayBuffer(n * 4)
+    const perTask = Array.from({ length: tasks }, (_, t) => {
+      const count = Math.ceil((n - t) / tasks)
+      return { jobs: new Int32Array(count * 4), slots: new Uint8Array(count), used: [] as (SharedArrayBuffer | undefined)[] }
+    })
+    const submitted: number[] = new Array(n) // status position -> index into keys
+    for (let j = 0; j < n; j++) {
+      const t = j % tasks
+      const local = (j - t) / tasks
+      const task = perTask[t]
+      const i = jobKeys[j]
+      this.entries.find(keys[i])
+      this.pool.locate(this.entries.lo)
+      const at = local * 4
+      task.jobs[at] = this.pool.arenaIndex
+      task.jobs[at + 1] = this.pool.offset
+      task.jobs[at + 2] = this.entries.hi
+      task.jobs[at + 3] = i
+      task.slots[local] = this.entries.slot
+      task.used[this.pool.arenaIndex] = arenas[this.pool.arenaIndex]!.buffer as SharedArrayBuffer
+    }
     const runs: Promise<unknown>[] = []
+    let statusOffset = 0
     this.asyncReaders++
     try {
       for (let t = 0; t < tasks; t++) {
-        const mine = jobKeys.filter((_, j) => j % tasks === t)
-        const jobs = new Int32Array(mine.length * 4)
-        const slots = new Uint8Array(mine.length)
-        const used: (SharedArrayBuffer | undefined)[] = []
-        mine.forEach((i, j) => {
-          this.entries.find(keys[i])
-          const { arenaIndex, offset } = this.pool.where(this.entries.lo)
-          jobs.set([arenaIndex, offset, this.entries.hi, i], j * 4)
-          slots[j] = this.entries.slot
-          used[arenaIndex] = arenas[arenaIndex]!.buffer as SharedArrayBuffer
-        })
-        runs.push(pool.decompress({ arenas: used, jobs, slots, dst: dst.buffer as SharedArrayBuffer, status, statusOffset: order.length }))
-        order.push(...mine)
+        const { jobs, slots, used } = perTask[t]
+        for (let local = 0; local < slots.length; local++) submitted[statusOffset + local] = jobs[local * 4 + 3]
+        runs.push(pool.decompress({
+          arenas: used, jobs, slots, dst: dst.buffer as SharedArrayBuffer, dstOffset: dst.byteOffset, status, statusOffset,
+        }))
+        statusOffset += slots.length
       }
       await Promise.all(runs)
     } finally {
       if (--this.asyncReaders === 0) this.flushDeferredFrees()
     }
-    this.checkDecoded(keys, order, new Int32Array(status))
+    this.checkDecoded(keys, submitted, new Int32Array(status))
   }
 
   /**
@@ -328,8 +344,8 @@ export class PageStore {
     const jobs = new Int32Array(jobKeys.length * 4)
     jobKeys.forEach((i, j) => {
       this.entries.find(keys[i])
-      const { arenaIndex, offset } = this.pool.where(this.entries.lo)
-      jobs.set([arenaIndex, offset, this.entries.hi, i], j * 4)
+      this.pool.locate(this.entries.lo)
+      jobs.set([this.pool.arenaIndex, this.pool.offset, this.entries.hi, i], j * 4)
     })
     const status = new Int32Array(jobKeys.length)
     this.asyncReaders++
