@@ -13,6 +13,7 @@ import { writeFileSync } from 'node:fs'
 import { PageStore, PAGE_SIZE, loadNative } from '../src/index.js'
 import { readCorpusPages, corpusAvailable, type CorpusName } from './lib/corpus.js'
 import { printTable, fmt } from './lib/table.js'
+import { bestOf, bestOfAsync } from './lib/stats.js'
 
 const { values } = parseArgs({
   options: {
@@ -31,27 +32,6 @@ const maxPages = Number(values.pages)
 const folioPages = Number(values.folio)
 const repeat = Number(values.repeat)
 
-function bestOf<T>(n: number, fn: () => T): { ms: number; value: T } {
-  let best = Infinity
-  let value!: T
-  for (let i = 0; i < n; i++) {
-    const t0 = performance.now()
-    value = fn()
-    best = Math.min(best, performance.now() - t0)
-  }
-  return { ms: best, value }
-}
-
-async function bestOfAsync(n: number, fn: () => Promise<void>): Promise<number> {
-  let best = Infinity
-  for (let i = 0; i < n; i++) {
-    const t0 = performance.now()
-    await fn()
-    best = Math.min(best, performance.now() - t0)
-  }
-  return best
-}
-
 const native = loadNative()
 const rows: (string | number)[][] = []
 const results: Record<string, unknown>[] = []
@@ -69,7 +49,7 @@ for (const corpus of corpora) {
     const codec = new native.Codec(compressor, 1)
     const out = new Uint8Array(pages.length)
     const status = new Int32Array(n)
-    const ceiling = bestOf(repeat, () => codec.compressBatch(pages, 0, n, out, 0, status, 0, PAGE_SIZE - 1, true, -1))
+    const ceilingMs = bestOf(repeat, () => codec.compressBatch(pages, 0, n, out, 0, status, 0, PAGE_SIZE - 1, true, -1))
 
     let store: PageStore | undefined
     const storeMs = await bestOfAsync(repeat, async () => {
@@ -99,7 +79,7 @@ for (const corpus of corpora) {
     }
     await s.close()
 
-    const ceilingMBs = mb / (ceiling.ms / 1000)
+    const ceilingMBs = mb / (ceilingMs / 1000)
     const storeMBs = mb / (storeMs / 1000)
     const r = {
       corpus, compressor, pages: n,

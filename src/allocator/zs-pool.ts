@@ -246,7 +246,11 @@ export class ZsPool {
     return obj
   }
 
-  private releaseObject(slab: number, obj: number): void {
+  /**
+   * Puts a slot back on its slab's free list; an emptied slab goes back to the
+   * arena. `parked` slabs (compaction sources) are on no fullness list.
+   */
+  private releaseObject(slab: number, obj: number, parked = false): void {
     const cls = this.slabClass[slab]
     this.objectWordIndex(slab, obj)
     // The free list lives in the free slots themselves, as zsmalloc's link_free does.
@@ -255,12 +259,12 @@ export class ZsPool {
     this.slabInuse[slab]--
     this.classUsed[cls]--
     if (this.slabInuse[slab] === 0) {
-      this.unlink(slab, cls)
+      if (!parked) this.unlink(slab, cls)
       this.arenaSet.freeRun(this.slabArena[slab], this.slabFirstPage[slab], this.classes[cls].pagesPerSlab)
       this.classSlabs[cls]--
       this.freeSlabIds = grow(this.freeSlabIds, this.freeSlabTop + 1)
       this.freeSlabIds[this.freeSlabTop++] = slab
-    } else {
+    } else if (!parked) {
       this.regroup(slab, cls)
     }
   }
@@ -388,7 +392,7 @@ export class ZsPool {
       const to = this.arenaSet.arenas[this.slabArena[dst]]!
       const toOffset = this.slabFirstPage[dst] * PAGE_SIZE + obj * this.classes[this.slabClass[dst]].size
       to.bytes.set(from.bytes.subarray(fromOffset, fromOffset + size), toOffset)
-      this.releaseParked(slab, loc & OBJ_MASK, cls)
+      this.releaseObject(slab, loc & OBJ_MASK, true)
       if (this.slabInuse[slab] === 0) sources.delete(slab)
       return encode(dst, obj)
     })
@@ -396,20 +400,6 @@ export class ZsPool {
     for (const s of sources) {
       const cls = this.slabClass[s]
       this.link(s, cls, this.groupOf(s, cls))
-    }
-  }
-
-  private releaseParked(slab: number, obj: number, cls: number): void {
-    this.objectWordIndex(slab, obj)
-    this.arenaSet.arenas[this.slabArena[slab]]!.words[this.wordIndex] = this.slabFreeHead[slab]
-    this.slabFreeHead[slab] = obj
-    this.slabInuse[slab]--
-    this.classUsed[cls]--
-    if (this.slabInuse[slab] === 0) {
-      this.arenaSet.freeRun(this.slabArena[slab], this.slabFirstPage[slab], this.classes[cls].pagesPerSlab)
-      this.classSlabs[cls]--
-      this.freeSlabIds = grow(this.freeSlabIds, this.freeSlabTop + 1)
-      this.freeSlabIds[this.freeSlabTop++] = slab
     }
   }
 }
