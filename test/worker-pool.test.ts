@@ -76,15 +76,15 @@ describe('worker pool', () => {
     const store = await openStore({ compressor: 'zstd' })
     const folio = makeFolio(Array(64).fill('usemem'), 0)
     const pending: Promise<void>[] = []
-    for (let i = 0; i < 100; i++) pending.push(store.storeFolio(i * 64, folio))
+    for (let i = 0; i < 200; i++) pending.push(store.storeFolio(i * 64, folio))
     const during = store.stats().backend.counters
     expect(during.staging_pages_in_flight).toBeLessThanOrEqual(during.staging_capacity_pages)
     await Promise.all(pending)
     const c = store.stats().backend.counters
     expect(c.staging_peak_pages).toBeLessThanOrEqual(c.staging_capacity_pages)
-    expect(c.backpressure_waits).toBeGreaterThan(0) // 6400 pages asked, 1024 fit
+    expect(c.backpressure_waits).toBeGreaterThan(0) // 12800 pages asked, 4096 fit
     expect(c.staging_pages_in_flight).toBe(0)
-    expect(store.size).toBe(6400)
+    expect(store.size).toBe(12800)
   })
 
   it('loadMany decompresses in the pool, largest objects first, and reports absent keys', async () => {
