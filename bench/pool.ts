@@ -114,15 +114,19 @@ for (const corpus of values.corpora!.split(',') as CorpusName[]) {
 
     // 2. zstash store with the pool. Warm the workers once, then best of `repeat`.
     const store = await PageStore.open({ compressor: format, workers })
-    const storeAll = async () => {
+    // From ordinary memory (copied once into the staging ring), and from shared
+    // memory, read in place (how SwapCache's frames reach the store).
+    const sharedPages = new Uint8Array(shared)
+    const storeAll = (source: Uint8Array) => async () => {
       for (let k = 0; k < n; k++) store.invalidate(k)
       const pending: Promise<void>[] = []
-      for (let f = 0; f < n; f += folioPages) pending.push(store.storeFolio(f, pages.subarray(f * PAGE_SIZE, Math.min(n, f + folioPages) * PAGE_SIZE)))
+      for (let f = 0; f < n; f += folioPages) pending.push(store.storeFolio(f, source.subarray(f * PAGE_SIZE, Math.min(n, f + folioPages) * PAGE_SIZE)))
       await Promise.all(pending)
     }
-    await storeAll()
-    const storeMs = await bestOfAsync(repeat, storeAll)
+    await storeAll(pages)()
+    const storeMs = await bestOfAsync(repeat, storeAll(pages))
     const storeMBs = mb / (storeMs / 1000)
+    const sharedMBs = mb / ((await bestOfAsync(repeat, storeAll(sharedPages))) / 1000)
     const st = store.stats()
 
     // 3. Loads.
@@ -172,6 +176,7 @@ for (const corpus of values.corpora!.split(',') as CorpusName[]) {
       corpus, format, workers, pages: n,
       ceiling_1core_MBps: oneCore, ceiling_x_cores_MBps: timesCores, ceiling_measured_parallel_MBps: measured,
       store_MBps: storeMBs, ratio_x_cores: storeMBs / timesCores, ratio_measured: storeMBs / measured,
+      store_shared_MBps: sharedMBs, shared_ratio_measured: sharedMBs / measured,
       load_p50_us: percentile(lat, 50) / 1000, load_p99_us: percentile(lat, 99) / 1000,
       raw_decompress_p50_us: percentile(raw, 50) / 1000, load_p50_ratio: percentile(lat, 50) / percentile(raw, 50),
       raw_decompress_MBps: rawDecompressMBs, loadMany_MBps: loadManyMBs, loadMany_ratio_1core: loadManyMBs / rawDecompressMBs,
@@ -181,7 +186,7 @@ for (const corpus of values.corpora!.split(',') as CorpusName[]) {
       pool_counters: st.backend.counters,
     }
     results.push(r)
-    storeRows.push([`${corpus} ${format}`, fmt(oneCore, 0), fmt(timesCores, 0), fmt(measured, 0), fmt(storeMBs, 0), fmt(r.ratio_x_cores, 2), fmt(r.ratio_measured, 2)])
+    storeRows.push([`${corpus} ${format}`, fmt(oneCore, 0), fmt(timesCores, 0), fmt(measured, 0), fmt(storeMBs, 0), fmt(r.ratio_x_cores, 2), fmt(r.ratio_measured, 2), fmt(sharedMBs, 0), fmt(r.shared_ratio_measured, 2)])
     loadRows.push([`${corpus} ${format}`, fmt(r.load_p50_us, 2), fmt(r.load_p99_us, 2), fmt(r.raw_decompress_p50_us, 2), fmt(r.load_p50_ratio, 2), fmt(rawDecompressMBs, 0), fmt(loadManyMBs, 0), fmt(r.loadMany_ratio_1core, 2)])
     naiveRows.push([`${corpus} ${format}`, fmt(storeMBs, 0), fmt(st.metadata_bytes_per_page, 1), fmt(naiveLz4.MBs, 0), fmt(naiveLz4.overhead, 0), fmt(naiveZlib.MBs, 0), fmt(naiveZlib.overhead, 0), fmt(r.zstash_vs_naive_lz4napi, 2)])
   }
@@ -189,8 +194,9 @@ for (const corpus of values.corpora!.split(',') as CorpusName[]) {
 
 console.log(`zstash worker-pool benchmark: ${workers} workers, ${folioPages}-page folios, best of ${repeat}; ${native.codecLibraries}`)
 console.log('\nStore (MB/s of original pages)')
-console.log(printTable(['corpus codec', '1 core', '× cores', 'measured ∥', 'zstash', 'ratio ×cores', 'ratio ∥'], storeRows))
-console.log('  1 core = raw native loop on one thread; × cores = that × workers; measured ∥ = that many raw threads at once.')
+console.log(printTable(['corpus codec', '1 core', '× cores', 'measured ∥', 'zstash', 'ratio ×cores', 'ratio ∥', 'zstash shared', 'ratio ∥'], storeRows))
+console.log('  1 core = raw native loop on one thread; × cores = that × workers; measured ∥ = that many raw threads at once;')
+console.log('  zstash shared = the same folios from a SharedArrayBuffer, read in place by the workers (no staging copy).')
 console.log('\nLoads')
 console.log(printTable(['corpus codec', 'load p50 µs', 'p99 µs', 'raw p50 µs', 'p50 ratio', 'raw loop MB/s', 'loadMany MB/s', 'ratio'], loadRows))
 console.log('  raw = one native decompress call; loadMany = 4096-key batches through the pool; ratio vs the 1-core raw loop.')

@@ -507,14 +507,13 @@ export class PageStore {
   private publishAll(firstKey: number, n: number, result: CompressResult): void {
     const { status, out } = result
     const c = this.counters
-    const view = new DataView(out.buffer, out.byteOffset, out.byteLength)
     for (let i = 0; i < n; i++) {
       const key = firstKey + i
       this.dropEntry(key)
       const s = status[i]
       if (s === PageStatus.SameFilled) {
         const at = i * PAGE_SIZE
-        this.entries.set(key, EntryKind.SameFilled, this.formatSlot, view.getUint32(at, true), view.getUint32(at + 4, true))
+        this.entries.set(key, EntryKind.SameFilled, this.formatSlot, readU32(out, at), readU32(out, at + 4))
         c.same_filled_pages++
       } else if (s > 0) {
         this.entries.set(key, EntryKind.Compressed, this.formatSlot, this.handles[i], s)
@@ -574,6 +573,11 @@ export class PageStore {
   private checkOpen(): void {
     if (this.closed) throw new ClosedError()
   }
+}
+
+/** Little-endian 32-bit read without allocating a DataView per folio. */
+function readU32(bytes: Uint8Array, at: number): number {
+  return (bytes[at] | (bytes[at + 1] << 8) | (bytes[at + 2] << 16) | (bytes[at + 3] << 24)) >>> 0
 }
 
 function checkKey(key: number, name: string): void {
