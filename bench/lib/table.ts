@@ -8,6 +8,6 @@ export function printTable(headers: string[], rows: (string | number)[][]): stri
 
 export function fmt(n: number, digits?: number): string {
   if (!Number.isFinite(n)) return String(n)
-  const d = digits ?? (Math.abs(n) >= 100 ? 0 : Math.abs(n) >= 10 ? 1 : Math.abs(n) >= 1 ? 2 : 3)
+  const d = digits ?? (Number.isInteger(n) || Math.abs(n) >= 100 ? 0 : Math.abs(n) >= 10 ? 1 : Math.abs(n) >= 1 ? 2 : 3)
   return n.toLocaleString('en-US', { minimumFractionDigits: d, maximumFractionDigits: d })
 }
