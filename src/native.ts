@@ -22,6 +22,8 @@ export interface NativeCodec {
 export interface NativeAddon {
   Codec: new (name: string, level: number) => NativeCodec
   fillPage(dst: Uint8Array, offset: number, lo: number, hi: number): void
+  /** plan: [arena, dstOffset, srcOffset, length] per object. */
+  copyObjects(arenas: (Uint8Array | undefined)[], plan: Int32Array, count: number, src: Uint8Array): void
   sameFilledWord(src: Uint8Array, offset: number): bigint | null
   codecLibraries: string
   pageSize: number

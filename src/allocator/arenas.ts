@@ -21,6 +21,8 @@ export interface Arena {
 
 export class ArenaSet {
   readonly arenas: (Arena | undefined)[] = []
+  /** Byte views of the arenas, same indexes, kept in step: handed to native copies and workers as is. */
+  readonly views: (Uint8Array | undefined)[] = []
   /** Pages handed out to slabs, over all arenas: zsmalloc's pages_used summed. */
   pagesInUse = 0
   private readonly maxArenas: number
@@ -48,7 +50,10 @@ export class ArenaSet {
     arena.usedPages -= pages
     this.pagesInUse -= pages
     if (first < arena.hint) arena.hint = first
-    if (arena.usedPages === 0 && this.liveArenas() > 1) this.arenas[arenaIndex] = undefined
+    if (arena.usedPages === 0 && this.liveArenas() > 1) {
+      this.arenas[arenaIndex] = undefined
+      this.views[arenaIndex] = undefined
+    }
   }
 
   /** Bytes reserved as arenas (virtual; pages never written stay unbacked). */
@@ -94,6 +99,7 @@ export class ArenaSet {
       if (this.arenas.length >= this.maxArenas) return -1
       slot = this.arenas.length
       this.arenas.push(undefined)
+      this.views.push(undefined)
     } else if (this.liveArenas() >= this.maxArenas) {
       return -1
     }
@@ -105,6 +111,7 @@ export class ArenaSet {
       usedPages: 0,
       hint: 0,
     }
+    this.views[slot] = this.arenas[slot]!.bytes
     return slot
   }
 }

@@ -138,8 +138,8 @@ export class ZsPool {
   }
 
   /** Byte views of all arenas (undefined where released), indexed as by arenaIndexOf(). */
-  arenaBytes(): (Uint8Array | undefined)[] {
-    return this.arenaSet.arenas.map((a) => a?.bytes)
+  arenaBytes(): readonly (Uint8Array | undefined)[] {
+    return this.arenaSet.views
   }
 
   /**

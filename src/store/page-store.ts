@@ -81,7 +81,10 @@ export class PageStore {
   private reachedFull = false
   private closed = false
   // Scratch for one folio's handles, reused across stores (no per-page objects).
-  private handles = new Uint32Array(MAX_FOLIO_PAGES);
+  private handles = new Uint32Array(MAX_FOLIO_PAGES)
+  // Copy plans for one folio: [arena, offset, source offset, length] per object.
+  private readonly compressedPlan = new Int32Array(MAX_FOLIO_PAGES * 4)
+  private readonly rawPlan = new Int32Array(MAX_FOLIO_PAGES * 4);
   [TEST_HOOKS]?: TestHooks
 
   static async open(options?: PageStoreOptions): Promise<PageStore> {
@@ -460,11 +463,17 @@ export class PageStore {
     return this.reachedFull
   }
 
-  /** Gives every page an object (or a fill word) without publishing anything. */
+  /**
+   * Gives every page an object (or a fill word) without publishing anything.
+   * The bytes are copied only once every allocation succeeded, in one native
+   * call per source: no per-page views for the GC to collect.
+   */
   private allocateAll(firstKey: number, n: number, pages: Uint8Array, result: CompressResult): void {
     const { status, out } = result
-    const handles = this.handles
+    const { handles, compressedPlan, rawPlan } = this
     const failAlloc = this[TEST_HOOKS]?.failAlloc
+    let compressed = 0
+    let raw = 0
     for (let i = 0; i < n; i++) {
       const s = status[i]
       if (s === PageStatus.SameFilled) {
@@ -472,16 +481,10 @@ export class PageStore {
         continue
       }
       let length: number
-      let source: Uint8Array
-      let offset: number
       if (s > 0) {
         length = s
-        source = out
-        offset = i * PAGE_SIZE
       } else if (s === PageStatus.Incompressible && this.options.storeIncompressible) {
         length = PAGE_SIZE
-        source = pages
-        offset = i * PAGE_SIZE
       } else {
         this.freeHandles(i, status)
         if (s === PageStatus.Incompressible) {
@@ -498,9 +501,17 @@ export class PageStore {
         this.reject(firstKey, n, 'alloc_fail', `no pool memory for page ${firstKey + i} (${length} bytes)`, firstKey + i)
       }
       this.pool.locate(handle)
-      this.pool.arena.bytes.set(source.subarray(offset, offset + length), this.pool.offset)
+      const plan = s > 0 ? compressedPlan : rawPlan
+      const at = (s > 0 ? compressed++ : raw++) * 4
+      plan[at] = this.pool.arenaIndex
+      plan[at + 1] = this.pool.offset
+      plan[at + 2] = i * PAGE_SIZE
+      plan[at + 3] = length
       handles[i] = handle
     }
+    const arenas = this.pool.arenaBytes() as (Uint8Array | undefined)[]
+    if (compressed > 0) this.native.copyObjects(arenas, compressedPlan, compressed, out)
+    if (raw > 0) this.native.copyObjects(arenas, rawPlan, raw, pages)
   }
 
   /** Publishes every entry of the folio; an old entry under a key is freed first. */
