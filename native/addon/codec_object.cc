@@ -1,6 +1,7 @@
 #include "codec_object.h"
 #include <vector>
 #include "../batch/compress_batch.h"
+#include "../batch/decompress_jobs.h"
 #include "typed_views.h"
 
 namespace zstash {
@@ -69,15 +70,7 @@ Napi::Value CodecObject::DecompressBatch(const Napi::CallbackInfo& info) {
     Napi::TypeError::New(env, "arenas must be an array").ThrowAsJavaScriptException();
     return env.Undefined();
   }
-  auto arenas_js = info[0].As<Napi::Array>();
-  std::vector<std::pair<const uint8_t*, size_t>> arenas(arenas_js.Length());
-  for (uint32_t i = 0; i < arenas_js.Length(); i++) {
-    Napi::Value a = arenas_js.Get(i);
-    if (!a.IsTypedArray()) continue;  // a released arena: any job naming it fails the range check
-    uint8_t* data;
-    size_t bytes, elem;
-    if (TypedArrayBytes(env, a, &data, &bytes, &elem)) arenas[i] = {data, bytes};
-  }
+  ArenaTable arenas = ArenaTable::FromJs(env, info[0].As<Napi::Array>(), [](const Napi::Value&) {});
   size_t count = IntArg(info, 2);
   const int32_t* jobs = CheckedView<int32_t>(env, info[1], 0, count * 4, "jobs");
   if (!jobs) return env.Undefined();
@@ -90,13 +83,9 @@ Napi::Value CodecObject::DecompressBatch(const Napi::CallbackInfo& info) {
   if (!dst || !status) return env.Undefined();
   for (size_t i = 0; i < count; i++) {
     const int32_t* j = jobs + i * 4;
-    uint32_t arena = j[0], off = j[1], len = j[2], page = j[3];
-    if (arena >= arenas.size() || !arenas[arena].first || off > arenas[arena].second ||
-        len > arenas[arena].second - off || page >= dst_pages) {
-      status[i] = kDecodeCorrupt;
-      continue;
-    }
-    status[i] = codec_->Decompress(arenas[arena].first + off, len, dst + page * kPageSize);
+    const uint8_t* src = arenas.Resolve(j, dst_pages);
+    status[i] = src ? codec_->Decompress(src, static_cast<uint32_t>(j[2]), dst + static_cast<size_t>(j[3]) * kPageSize)
+                    : static_cast<int32_t>(kDecodeCorrupt);
   }
   return env.Undefined();
 }

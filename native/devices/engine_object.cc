@@ -1,6 +1,7 @@
 #include "engine_object.h"
 #include <cstring>
 #include "../addon/typed_views.h"
+#include "../batch/decompress_jobs.h"
 #include "device_registry.h"
 #include "js_options.h"
 
@@ -219,18 +220,9 @@ Napi::Value DeviceEngineObject::Decompress(const Napi::CallbackInfo& info) {
     Napi::TypeError::New(env, "decompress(arenas[], jobs, count, dst, status)").ThrowAsJavaScriptException();
     return env.Undefined();
   }
-  auto arenas_js = info[0].As<Napi::Array>();
-  std::vector<std::pair<const uint8_t*, size_t>> arenas(arenas_js.Length(), {nullptr, 0});
   auto* b = new JsBatch(env);
-  for (uint32_t i = 0; i < arenas_js.Length(); i++) {
-    Napi::Value a = arenas_js.Get(i);
-    if (!a.IsTypedArray()) continue;  // a released arena: any job naming it fails the range check
-    uint8_t* data;
-    size_t bytes, elem;
-    if (!TypedArrayBytes(env, a, &data, &bytes, &elem)) continue;
-    arenas[i] = {data, bytes};  // SharedArrayBuffer arenas included
-    b->Keep(a);
-  }
+  // The batch keeps every arena it reads alive until the device completes.
+  ArenaTable arenas = ArenaTable::FromJs(env, info[0].As<Napi::Array>(), [b](const Napi::Value& a) { b->Keep(a); });
   size_t count = IntArg(info, 2);
   const int32_t* jobs = CheckedView<int32_t>(env, info[1], 0, count * 4, "jobs");
   if (!info[3].IsTypedArray()) {
@@ -251,13 +243,12 @@ Napi::Value DeviceEngineObject::Decompress(const Napi::CallbackInfo& info) {
   b->op = DeviceOp::kDecompress;
   for (size_t i = 0; i < count; i++) {
     const int32_t* j = jobs + i * 4;
-    uint32_t arena = j[0], off = j[1], len = j[2], page = j[3];
-    if (arena >= arenas.size() || !arenas[arena].first || off > arenas[arena].second ||
-        len > arenas[arena].second - off || page >= dst_pages) {
+    const uint8_t* src = arenas.Resolve(j, dst_pages);
+    if (!src) {
       status[i] = kDecodeCorrupt;
       continue;
     }
-    b->units.push_back({arenas[arena].first + off, len, dst + static_cast<size_t>(page) * kPageSize, status + i});
+    b->units.push_back({src, static_cast<uint32_t>(j[2]), dst + static_cast<size_t>(j[3]) * kPageSize, status + i});
   }
   b->Keep(info[3]);
   b->Keep(info[4]);
