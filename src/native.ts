@@ -24,7 +24,6 @@ export interface NativeAddon {
   fillPage(dst: Uint8Array, offset: number, lo: number, hi: number): void
   /** plan: [arena, dstOffset, srcOffset, length] per object. */
   copyObjects(arenas: (Uint8Array | undefined)[], plan: Int32Array, count: number, src: Uint8Array): void
-  sameFilledWord(src: Uint8Array, offset: number): bigint | null
   codecLibraries: string
   pageSize: number
   // Device entries are typed in src/devices/.

@@ -7,6 +7,7 @@
 import { threadId, workerData } from 'node:worker_threads'
 import { loadNative, type NativeCodec } from '../src/native.js'
 import { FORMATS } from '../src/codecs/formats.js'
+import { compressInBatches } from '../src/folio/batches.js'
 
 export interface WorkerSetup {
   format: string
@@ -62,18 +63,14 @@ const input = new Uint8Array(setup.input)
 const output = new Uint8Array(setup.output)
 const status = new Int32Array(setup.status)
 const decoders: (NativeCodec | undefined)[] = []
+const target = { out: output, status, page: 0 }
 
 function compress(task: CompressTask): void {
   if (task.die) process.exit(70)
-  const batch = setup.maxBatch
   for (const p of task.pieces) {
     const src = p.src ? new Uint8Array(p.src, p.srcOffset ?? 0, p.count * 4096) : input
-    const srcBase = p.src ? 0 : p.ring
-    for (let first = 0; first < p.count; first += batch) {
-      const n = Math.min(batch, p.count - first)
-      const fail = p.failPage >= first && p.failPage < first + n ? p.failPage - first : -1
-      codec.compressBatch(src, srcBase + first, n, output, p.ring + first, status, p.ring + first, setup.threshold, setup.sameFilled, fail)
-    }
+    target.page = p.ring
+    compressInBatches(codec, src, p.src ? 0 : p.ring, p.count, target, setup.maxBatch, setup.threshold, setup.sameFilled, p.failPage)
   }
 }
 

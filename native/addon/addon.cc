@@ -5,7 +5,6 @@
 
 namespace zstash {
 Napi::Value FillPageJs(const Napi::CallbackInfo& info);
-Napi::Value SameFilledWordJs(const Napi::CallbackInfo& info);
 Napi::Value CopyObjectsJs(const Napi::CallbackInfo& info);
 void RegisterDevices(Napi::Env env, Napi::Object exports);
 }
@@ -14,7 +13,6 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("Codec", zstash::CodecObject::Define(env));
   exports.Set("fillPage", Napi::Function::New(env, zstash::FillPageJs, "fillPage"));
   exports.Set("copyObjects", Napi::Function::New(env, zstash::CopyObjectsJs, "copyObjects"));
-  exports.Set("sameFilledWord", Napi::Function::New(env, zstash::SameFilledWordJs, "sameFilledWord"));
   exports.Set("codecLibraries", Napi::String::New(env, zstash::CodecLibraryVersions()));
   exports.Set("pageSize", Napi::Number::New(env, zstash::kPageSize));
   zstash::RegisterDevices(env, exports);

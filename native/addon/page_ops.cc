@@ -1,5 +1,5 @@
 // Page helpers that are cheaper in C++ than in JS: fill a page from its fill
-// word (same-filled loads), and detect one (used by tests and the raw path).
+// word (same-filled loads) and copy a folio's objects into the pool.
 #include <napi.h>
 #include <cstring>
 #include <string>
@@ -19,8 +19,8 @@ Napi::Value FillPageJs(const Napi::CallbackInfo& info) {
 
 // copyObjects(arenas, plan, count, src): for each job [arena, dstOffset,
 // srcOffset, length] copies src[srcOffset, +length) into arenas[arena] at
-// dstOffset. One call per folio: the per-object subarray + set() it replaces
-// left ~300 bytes of garbage per stored page for the GC to chase.
+// dstOffset. One call per folio instead of a typed-array view and set() per
+// stored page.
 Napi::Value CopyObjectsJs(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (info.Length() < 4 || !info[0].IsArray()) {
@@ -58,15 +58,6 @@ Napi::Value CopyObjectsJs(const Napi::CallbackInfo& info) {
     std::memcpy(arena + dst_off, src + src_off, len);
   }
   return env.Undefined();
-}
-
-Napi::Value SameFilledWordJs(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  const uint8_t* src = CheckedView<uint8_t>(env, info[0], IntArg(info, 1), kPageSize, "src");
-  if (!src) return env.Undefined();
-  uint64_t fill;
-  if (!PageIsSameFilled(src, &fill)) return env.Null();
-  return Napi::BigInt::New(env, static_cast<uint64_t>(fill));
 }
 
 }  // namespace zstash

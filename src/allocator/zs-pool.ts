@@ -133,11 +133,7 @@ export class ZsPool {
     this.offset = this.slabFirstPage[slab] * PAGE_SIZE + (loc & OBJ_MASK) * this.classes[this.slabClass[slab]].size
   }
 
-  arenaIndexOf(handle: number): number {
-    return this.slabArena[(handle - 1) >>> OBJ_BITS]
-  }
-
-  /** Byte views of all arenas (undefined where released), indexed as by arenaIndexOf(). */
+  /** Byte views of all arenas (undefined where released), indexed by arena number. */
   arenaBytes(): readonly (Uint8Array | undefined)[] {
     return this.arenaSet.views
   }

@@ -7,7 +7,7 @@ import { PAGE_SIZE } from './status.js'
 import type { BackendInfo, CompressBackend, CompressOptions, CompressResult } from './backend.js'
 import type { StreamFormat } from './formats.js'
 import { loadNative, type NativeCodec } from '../native.js'
-import { forEachBatch } from '../folio/batches.js'
+import { compressInBatches } from '../folio/batches.js'
 
 export class CpuBackend implements CompressBackend {
   readonly info: BackendInfo
@@ -30,10 +30,8 @@ export class CpuBackend implements CompressBackend {
       this.status = new Int32Array(count)
     }
     const { codec, out, status } = this
-    forEachBatch(count, this.info.maxBatch, (first, n) => {
-      const fail = options.failPage >= first && options.failPage < first + n ? options.failPage - first : -1
-      codec.compressBatch(pages, first, n, out, first, status, first, options.threshold, options.detectSameFilled, fail)
-    })
+    compressInBatches(codec, pages, 0, count, { out, status, page: 0 }, this.info.maxBatch,
+      options.threshold, options.detectSameFilled, options.failPage)
     this.inUse = true
     return { status, out, release: () => { this.inUse = false } }
   }

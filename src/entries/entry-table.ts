@@ -5,7 +5,7 @@
  *
  *   lo  handle (compressed, raw) | low word of the fill (same-filled)
  *   hi  compressed length         | high word of the fill
- *   meta  bits 0-1 kind, bits 2-5 compressor slot, bit 6 referenced
+ *   meta  bits 0-1 kind, bits 2-5 compressor slot
  *
  * A chunk is allocated when its first key is stored and dropped with its last.
  */
@@ -24,7 +24,6 @@ export type EntryKind = (typeof EntryKind)[keyof typeof EntryKind]
 const KIND_MASK = 0b11
 const SLOT_SHIFT = 2
 const SLOT_MASK = 0b1111
-export const REFERENCED = 1 << 6
 /** Number of distinct compressor slots an entry can name. */
 export const MAX_COMPRESSOR_SLOTS = SLOT_MASK + 1
 
@@ -60,11 +59,6 @@ export class EntryTable {
   get lo(): number { return this.chunk!.lo[this.index] }
   get hi(): number { return this.chunk!.hi[this.index] }
   get slot(): number { return (this.chunk!.meta[this.index] >>> SLOT_SHIFT) & SLOT_MASK }
-  get referenced(): boolean { return (this.chunk!.meta[this.index] & REFERENCED) !== 0 }
-
-  clearReferenced(): void {
-    this.chunk!.meta[this.index] &= ~REFERENCED
-  }
 
   /** Publishes an entry. The caller must have freed any object the key held before. */
   set(key: number, kind: EntryKind, slot: number, lo: number, hi: number): void {
@@ -81,7 +75,7 @@ export class EntryTable {
     }
     chunk.lo[i] = lo
     chunk.hi[i] = hi
-    chunk.meta[i] = kind | (slot << SLOT_SHIFT) | REFERENCED
+    chunk.meta[i] = kind | (slot << SLOT_SHIFT)
   }
 
   /** Removes the entry positioned by find(). */
@@ -108,16 +102,6 @@ export class EntryTable {
       for (let i = 0; i < CHUNK_KEYS; i++) {
         const kind = meta[i] & KIND_MASK
         if (kind === EntryKind.Compressed || kind === EntryKind.Raw) lo[i] = visit(lo[i])
-      }
-    }
-  }
-
-  /** Calls fn for every stored key in ascending order within each chunk. */
-  forEachKey(fn: (key: number, kind: EntryKind) => void): void {
-    for (const [id, chunk] of this.chunks) {
-      for (let i = 0; i < CHUNK_KEYS; i++) {
-        const kind = chunk.meta[i] & KIND_MASK
-        if (kind !== EntryKind.Empty) fn(id * CHUNK_KEYS + i, kind as EntryKind)
       }
     }
   }

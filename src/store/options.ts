@@ -4,6 +4,9 @@
  * out-of-range value throws InvalidArgumentError naming the option.
  */
 import { InvalidArgumentError } from '../errors.js'
+import { booleanOption as boolean, describe, integerOption as integer } from '../util/validate.js'
+
+export { describe }
 import { FORMAT_SPECS, isFormat, type StreamFormat } from '../codecs/formats.js'
 import { PAGE_SIZE } from '../codecs/status.js'
 
@@ -54,29 +57,6 @@ const KNOWN = new Set<string>([
   'compressor', 'level', 'maxBatch', 'incompressibleThreshold', 'sameFilled', 'storeIncompressible',
   'maxPoolBytes', 'acceptThresholdPercent', 'workers', 'device',
 ])
-
-function integer(name: string, value: unknown, min: number, max: number): number {
-  if (typeof value !== 'number' || !Number.isInteger(value)) {
-    throw new InvalidArgumentError(`option '${name}' must be an integer, got ${describe(value)}`)
-  }
-  if (value < min || value > max) {
-    throw new InvalidArgumentError(`option '${name}' must be in ${min}..${max}, got ${value}`, 'ERR_ZSTASH_OUT_OF_RANGE')
-  }
-  return value
-}
-
-function boolean(name: string, value: unknown): boolean {
-  if (typeof value !== 'boolean') throw new InvalidArgumentError(`option '${name}' must be a boolean, got ${describe(value)}`)
-  return value
-}
-
-export function describe(value: unknown): string {
-  if (value === null) return 'null'
-  if (Array.isArray(value)) return 'an array'
-  if (typeof value === 'string') return `the string ${JSON.stringify(value.length > 40 ? value.slice(0, 40) + '…' : value)}`
-  if (typeof value === 'object') return `an instance of ${(value as object).constructor?.name ?? 'Object'}`
-  return `${typeof value} ${String(value)}`
-}
 
 /**
  * Validates options. `isDevice(name)` tells whether a compressor name belongs to

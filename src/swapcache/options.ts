@@ -5,7 +5,7 @@
 import { InvalidArgumentError } from '../errors.js'
 import { PAGE_SIZE } from '../codecs/status.js'
 import { PageStore, MAX_KEY } from '../store/page-store.js'
-import { describe } from '../store/options.js'
+import { booleanOption, describe, integerOption as int } from '../util/validate.js'
 
 export type FolioSize = '4k' | '64k' | '2m'
 
@@ -60,16 +60,6 @@ export interface ResolvedSwapCacheOptions {
 
 const KNOWN = new Set(['store', 'residentLimit', 'folioSize', 'highWatermark', 'reclaimBatch', 'maxInFlight', 'readahead', 'autoReclaim', 'keyBase', 'onPressure'])
 
-function int(name: string, value: unknown, min: number, max: number): number {
-  if (typeof value !== 'number' || !Number.isInteger(value)) {
-    throw new InvalidArgumentError(`option '${name}' must be an integer, got ${describe(value)}`)
-  }
-  if (value < min || value > max) {
-    throw new InvalidArgumentError(`option '${name}' must be in ${min}..${max}, got ${value}`, 'ERR_ZSTASH_OUT_OF_RANGE')
-  }
-  return value
-}
-
 export function resolveSwapCacheOptions(options: unknown): ResolvedSwapCacheOptions {
   if (typeof options !== 'object' || options === null || Array.isArray(options)) {
     throw new InvalidArgumentError(`SwapCache options must be an object, got ${describe(options)}`)
@@ -102,9 +92,6 @@ export function resolveSwapCacheOptions(options: unknown): ResolvedSwapCacheOpti
   if ((readahead & (readahead - 1)) !== 0) {
     throw new InvalidArgumentError(`option 'readahead' must be a power of two, got ${readahead}`, 'ERR_ZSTASH_OUT_OF_RANGE')
   }
-  if (o.autoReclaim !== undefined && typeof o.autoReclaim !== 'boolean') {
-    throw new InvalidArgumentError(`option 'autoReclaim' must be a boolean, got ${describe(o.autoReclaim)}`)
-  }
   if (o.onPressure !== undefined && typeof o.onPressure !== 'function') {
     throw new InvalidArgumentError(`option 'onPressure' must be a function, got ${describe(o.onPressure)}`)
   }
@@ -116,7 +103,7 @@ export function resolveSwapCacheOptions(options: unknown): ResolvedSwapCacheOpti
     lowSlots: Math.max(0, highSlots - batch),
     maxInFlight: o.maxInFlight === undefined ? 32 : int('maxInFlight', o.maxInFlight, 1, 4096),
     readahead,
-    autoReclaim: o.autoReclaim === undefined ? true : o.autoReclaim,
+    autoReclaim: o.autoReclaim === undefined ? true : booleanOption('autoReclaim', o.autoReclaim),
     keyBase: o.keyBase === undefined ? 0 : int('keyBase', o.keyBase, 0, MAX_KEY),
     onPressure: o.onPressure as ResolvedSwapCacheOptions['onPressure'],
   }

@@ -5,7 +5,7 @@
  * the async ones wait for free frames first.
  */
 import { InvalidArgumentError } from '../errors.js'
-import { describe } from '../store/options.js'
+import { describe } from '../util/validate.js'
 import { RegionFreedError, ResidentLimitError } from './errors.js'
 import type { SwapCache } from './swap-cache.js'
 

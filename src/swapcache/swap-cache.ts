@@ -20,7 +20,7 @@
 import { InvalidArgumentError, StoreRejectedError, ClosedError } from '../errors.js'
 import { PAGE_SIZE } from '../codecs/status.js'
 import { MAX_KEY, type PageStore, type PageStoreStats } from '../store/page-store.js'
-import { describe } from '../store/options.js'
+import { describe } from '../util/validate.js'
 import { ResidentLimitError } from './errors.js'
 import { SlotLru } from './lru.js'
 import { SwapCacheCounters } from './counters.js'
