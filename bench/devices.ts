@@ -12,7 +12,7 @@
  * Every line says which path ran. The sim is a model, not a hardware result.
  */
 import { parseArgs } from 'node:util'
-import { PAGE_SIZE, loadNative } from '../src/index.js'
+import { PAGE_SIZE, loadNative } from '../src/internals.js'
 import { openDeviceBackend, type DeviceCompressBackend } from '../src/devices/index.js'
 import { readCorpusPages, corpusAvailable, type CorpusName } from './lib/corpus.js'
 import { printTable, fmt } from './lib/table.js'

@@ -10,7 +10,7 @@
  */
 import { parseArgs } from 'node:util'
 import { writeFileSync } from 'node:fs'
-import { PageStore, PAGE_SIZE, loadNative } from '../src/index.js'
+import { PageStore, PAGE_SIZE, loadNative } from '../src/internals.js'
 import { readCorpusPages, corpusAvailable, type CorpusName } from './lib/corpus.js'
 import { printTable, fmt } from './lib/table.js'
 import { bestOf, bestOfAsync } from './lib/stats.js'

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import fc from 'fast-check'
-import { ZsPool, buildSizeClasses, PAGE_SIZE } from 'zstash'
+import { ZsPool, buildSizeClasses, PAGE_SIZE } from 'zstash/internals'
 
 /** Compacts, moving every handle the test holds (the test is the entry table here). */
 function compact<T>(pool: ZsPool, live: Map<number, T>, ...others: Map<number, T>[]): number {

@@ -9,10 +9,10 @@ import { afterAll, describe, expect, it } from 'vitest'
 import { availableParallelism } from 'node:os'
 import { readdirSync, readFileSync } from 'node:fs'
 import { deflateRawSync, inflateRawSync } from 'node:zlib'
-import { PAGE_SIZE, PageStatus, BackendUnavailableError, loadNative } from 'zstash'
+import { PAGE_SIZE, PageStatus, BackendUnavailableError, loadNative } from 'zstash/internals'
 import { openDeviceBackend, backends, cpuAffinity, type DeviceCompressBackend } from '../dist/src/devices/index.js'
 import { makeFolio } from './helpers/pages.js'
-import { corpusAvailable, readCorpusPages } from './helpers/corpus.js'
+import { readCorpusPages } from './helpers/corpus.js'
 
 const native = loadNative()
 const dpdk = (native.devices as { kind: string; compiled: boolean; reason: string }[]).find((d) => d.kind === 'dpdk')!
@@ -31,7 +31,7 @@ function threadAffinities(): Map<string, string> {
 }
 
 const pagesN = 2048
-const corpus = corpusAvailable('node-64m') ? readCorpusPages('node-64m', pagesN) : makeFolio(Array.from({ length: 256 }, (_, i) => (['text', 'usemem', 'random'] as const)[i % 3]), 1)
+const corpus = readCorpusPages('node-2k', pagesN)
 const count = corpus.length / PAGE_SIZE
 const toClose: DeviceCompressBackend[] = []
 afterAll(async () => { for (const b of toClose) await b.close() })

@@ -6,15 +6,15 @@
  */
 import { afterAll, describe, expect, it } from 'vitest'
 import { deflateRawSync, inflateRawSync } from 'node:zlib'
-import { PAGE_SIZE, PageStatus, BackendUnavailableError, loadNative } from 'zstash'
+import { PAGE_SIZE, PageStatus, BackendUnavailableError, loadNative } from 'zstash/internals'
 import { openDeviceBackend, backends, type DeviceCompressBackend } from '../dist/src/devices/index.js'
 import { makeFolio } from './helpers/pages.js'
-import { corpusAvailable, readCorpusPages } from './helpers/corpus.js'
+import { readCorpusPages } from './helpers/corpus.js'
 
 const native = loadNative()
 const qpl = (native.devices as { kind: string; compiled: boolean; reason: string }[]).find((d) => d.kind === 'qpl')!
 const title = qpl.compiled ? 'qpl (software path)' : `qpl (skipped: ${qpl.reason}; build with QPL_ROOT to run)`
-const pages = corpusAvailable('py-64m') ? readCorpusPages('py-64m', 512) : makeFolio(Array.from({ length: 128 }, (_, i) => (['text', 'usemem', 'random'] as const)[i % 3]), 2)
+const pages = readCorpusPages('py-2k', 512)
 const count = pages.length / PAGE_SIZE
 const options = { threshold: PAGE_SIZE - 1, detectSameFilled: false, failPage: -1 }
 const toClose: DeviceCompressBackend[] = []

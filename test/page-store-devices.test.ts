@@ -5,9 +5,9 @@
  */
 import { afterEach, describe, expect, it } from 'vitest'
 import { inflateRawSync } from 'node:zlib'
-import { PageStore, PAGE_SIZE, backends, LOAD_MANY_INLINE_PAGES } from 'zstash'
+import { PageStore, PAGE_SIZE, backends, LOAD_MANY_INLINE_PAGES } from 'zstash/internals'
 import { makeFolio, type PageKind } from './helpers/pages.js'
-import { corpusAvailable, readCorpusPages } from './helpers/corpus.js'
+import { readCorpusPages } from './helpers/corpus.js'
 
 const stores: PageStore[] = []
 afterEach(async () => {
@@ -17,7 +17,7 @@ afterEach(async () => {
 async function roundTrip(compressor: string, device: Record<string, unknown> = {}) {
   const store = await PageStore.open({ compressor, device })
   stores.push(store)
-  const pages = corpusAvailable('node-64m') ? readCorpusPages('node-64m', 256) : makeFolio(Array(256).fill('text'), 1)
+  const pages = readCorpusPages('node-2k', 256)
   const kinds: PageKind[] = ['zero', 'random', 'text']
   const extra = makeFolio(kinds, 9)
   await Promise.all([0, 64, 128, 192].map((k) => store.storeFolio(k, pages.subarray(k * PAGE_SIZE, (k + 64) * PAGE_SIZE))))
@@ -54,7 +54,7 @@ describe('PageStore on devices', () => {
     expect(s.backend.counters.hw_submitted).toBeGreaterThan(0)
     // Cross-read: take an object out of the pool and inflate it with zlib (window 12).
     const internals = store as unknown as { entries: { find(k: number): number; lo: number; hi: number }; pool: { locate(h: number): void; arena: { bytes: Uint8Array }; offset: number } }
-    const pages = corpusAvailable('node-64m') ? readCorpusPages('node-64m', 8) : makeFolio(Array(8).fill('text'), 1)
+    const pages = readCorpusPages('node-2k', 8)
     let checked = 0
     for (let k = 0; k < 8; k++) {
       if (internals.entries.find(k) !== 1) continue // compressed entries only

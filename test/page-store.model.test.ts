@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest'
 import fc from 'fast-check'
-import { PageStore, PAGE_SIZE, TEST_HOOKS, StoreRejectedError } from 'zstash'
+import { PageStore, PAGE_SIZE, TEST_HOOKS, StoreRejectedError } from 'zstash/internals'
 import { makePage, type PageKind } from './helpers/pages.js'
 
 const KEY_SPACE = 96

@@ -7,7 +7,7 @@
  */
 import { describe, expect, it } from 'vitest'
 import fc from 'fast-check'
-import { PageStore, SwapCache, TEST_HOOKS, ResidentLimitError } from 'zstash'
+import { PageStore, SwapCache, TEST_HOOKS, ResidentLimitError } from 'zstash/internals'
 
 type Fail = 'none' | 'large' | 'all' | 'random' | 'alloc'
 type Op =

@@ -4,7 +4,7 @@
  * leave folios resident and report pressure, writes racing a writeback are kept.
  */
 import { afterEach, describe, expect, it } from 'vitest'
-import { PageStore, SwapCache, PAGE_SIZE, TEST_HOOKS, ResidentLimitError, RegionFreedError, InvalidArgumentError } from 'zstash'
+import { PageStore, SwapCache, PAGE_SIZE, TEST_HOOKS, ResidentLimitError, RegionFreedError, InvalidArgumentError } from 'zstash/internals'
 
 const stores: PageStore[] = []
 async function open(opts: { folio?: '4k' | '64k' | '2m'; limit?: number; workers?: number } = {}) {

@@ -4,9 +4,9 @@
  */
 import { afterEach, describe, expect, it } from 'vitest'
 import fc from 'fast-check'
-import { PageStore, PAGE_SIZE, TEST_HOOKS, StoreRejectedError, LOAD_MANY_INLINE_PAGES } from 'zstash'
+import { PageStore, PAGE_SIZE, TEST_HOOKS, StoreRejectedError, LOAD_MANY_INLINE_PAGES } from 'zstash/internals'
 import { makeFolio, makePage, type PageKind } from './helpers/pages.js'
-import { corpusAvailable, readCorpusPages } from './helpers/corpus.js'
+import { readCorpusPages } from './helpers/corpus.js'
 
 const stores: PageStore[] = []
 async function openStore(options: Parameters<typeof PageStore.open>[0] = {}) {
@@ -164,8 +164,7 @@ describe('worker pool', () => {
   })
 
   it('matches the synchronous path byte for byte on a corpus slice', async () => {
-    if (!corpusAvailable('py-64m')) return
-    const pages = readCorpusPages('py-64m', 1024)
+    const pages = readCorpusPages('py-2k', 1024)
     const pooled = await openStore({ compressor: 'lz4' })
     const sync = await openStore({ compressor: 'lz4', workers: 0 })
     await Promise.all([0, 256, 512, 768].map((k) => pooled.storeFolio(k, pages.subarray(k * PAGE_SIZE, (k + 256) * PAGE_SIZE))))

@@ -1,5 +1,5 @@
 /** Page generators for tests: deterministic, cheap, and covering every store path. */
-import { PAGE_SIZE } from 'zstash'
+import { PAGE_SIZE } from 'zstash/internals'
 
 export type PageKind = 'text' | 'zero' | 'fill' | 'random' | 'usemem'
 
