@@ -1,19 +1,24 @@
 /**
- * Store benchmark (issue "Core"): for each codec and corpus, one thread,
- *  - ceiling: the raw native per-page codec loop (one native call over all pages),
- *  - zstash store throughput with 64 KiB folios, as a ratio of that ceiling,
- *  - compression ratio (original bytes / pool_total_size),
- *  - metadata bytes per stored page (entry table + allocator tables),
- *  - pool bytes / Σ object sizes, after storing, after churn (2/3 invalidated) and after compaction.
+ * Store benchmark, one thread: for each codec and corpus, zstash storing 64 KiB
+ * folios on the calling thread (workers: 0) against the raw native per-page
+ * compress loop on one thread measured in this run, and against the naive
+ * alternative (Map + lz4-napi) on 1 thread and on W worker threads. Also the
+ * compression ratio, metadata bytes per page, and pool bytes / Σ object sizes
+ * after the store, after churn (2/3 invalidated) and after compaction.
  *
- * Usage: node dist/bench/store.js [--codecs lz4,zstd] [--corpora node-64m,py-64m] [--pages N] [--folio 16] [--json FILE]
+ * Usage: node --expose-gc dist/bench/store.js [--codecs lz4,zstd] [--corpora node-64m,py-64m] [--pages N]
+ *          [--folio 16] [--repeat 5] [--workers W] [--json FILE]
+ * Writes artifacts/store-<time>.json (compare two with `zstash report --compare`).
  */
 import { parseArgs } from 'node:util'
-import { writeFileSync } from 'node:fs'
+import { availableParallelism } from 'node:os'
 import { PageStore, PAGE_SIZE, loadNative } from '../src/internals.js'
 import { readCorpusPages, corpusAvailable, type CorpusName } from './lib/corpus.js'
 import { printTable, fmt } from './lib/table.js'
-import { bestOf, bestOfAsync } from './lib/stats.js'
+import { timeRounds } from './lib/stats.js'
+import { Ceiling } from './lib/ceiling.js'
+import { measureNaive } from './lib/naive.js'
+import { RunRecord, throughput, spread } from './lib/run-record.js'
 
 const { values } = parseArgs({
   options: {
@@ -21,7 +26,8 @@ const { values } = parseArgs({
     corpora: { type: 'string', default: 'node-64m,py-64m' },
     pages: { type: 'string', default: 'Infinity' },
     folio: { type: 'string', default: '16' },
-    repeat: { type: 'string', default: '3' },
+    repeat: { type: 'string', default: '5' },
+    workers: { type: 'string', default: String(availableParallelism()) },
     json: { type: 'string' },
   },
 })
@@ -31,10 +37,12 @@ const corpora = values.corpora!.split(',') as CorpusName[]
 const maxPages = Number(values.pages)
 const folioPages = Number(values.folio)
 const repeat = Number(values.repeat)
+const W = Number(values.workers)
 
 const native = loadNative()
-const rows: (string | number)[][] = []
-const results: Record<string, unknown>[] = []
+const rec = new RunRecord('store', { codecs, corpora, pages: maxPages, folio_pages: folioPages, repeat, naive_threads: [1, W] }, native.codecLibraries)
+const rows: string[][] = []
+const naiveRows: string[][] = []
 
 for (const corpus of corpora) {
   if (!corpusAvailable(corpus)) {
@@ -43,23 +51,37 @@ for (const corpus of corpora) {
   }
   const pages = readCorpusPages(corpus, maxPages)
   const n = pages.length / PAGE_SIZE
-  const mb = pages.length / 1e6
+  const shared = new SharedArrayBuffer(pages.length)
+  new Uint8Array(shared).set(pages)
+  const naive: Record<number, number> = {}
+  for (const t of [...new Set([1, W])]) {
+    const nv = await measureNaive(shared, t, repeat)
+    const row = rec.add({ id: `store/naive/${corpus}/store/t${t}`, label: `${corpus} Map+lz4-napi store`, threads: t, unit: 'MB/s', ...throughput(pages.length, nv.storeMs) })
+    naive[t] = row.value
+    naiveRows.push([corpus, String(t), spread(row)])
+  }
   for (const compressor of codecs) {
-    // Ceiling: the codec alone, one native call for every page, no store around it.
-    const codec = new native.Codec(compressor, 1)
-    const out = new Uint8Array(pages.length)
-    const status = new Int32Array(n)
-    const ceilingMs = bestOf(repeat, () => codec.compressBatch(pages, 0, n, out, 0, status, 0, PAGE_SIZE - 1, true, -1))
+    const key = `${corpus}/${compressor}`
+    const c = await Ceiling.start(shared, compressor, 1)
+    const ceiling = rec.add({ id: `store/ceiling/${key}/compress/t1`, label: `${key} raw compress loop`, threads: 1, unit: 'MB/s', ...throughput(pages.length, await c.compress(repeat)) })
+    await c.close()
 
-    let store: PageStore | undefined
-    const storeMs = await bestOfAsync(repeat, async () => {
-      await store?.close()
-      store = await PageStore.open({ compressor, workers: 0 })
+    // Timed: one store, warmed by a first pass, every key invalidated (untimed) between rounds,
+    // so the rows compare steady-state storing with a warmed-up ceiling loop.
+    const storeAll = async (st: PageStore) => {
       for (let first = 0; first < n; first += folioPages) {
-        await store.storeFolio(first, pages.subarray(first * PAGE_SIZE, Math.min(n, first + folioPages) * PAGE_SIZE))
+        await st.storeFolio(first, pages.subarray(first * PAGE_SIZE, Math.min(n, first + folioPages) * PAGE_SIZE))
       }
-    })
-    const s = store!
+    }
+    const warm = await PageStore.open({ compressor, workers: 0 })
+    await storeAll(warm)
+    const storeMs = await timeRounds(repeat, () => storeAll(warm), () => { for (let k = 0; k < n; k++) warm.invalidate(k) })
+    await warm.close()
+    const row = rec.addBounded({ id: `store/store/${key}/zstash/t1`, label: `${key} zstash store, workers 0`, threads: 1, unit: 'MB/s', ...throughput(pages.length, storeMs), note: 'calling thread' }, ceiling)
+    row.vs = { vs_naive_t1: row.value / naive[1], [`vs_naive_t${W}`]: row.value / naive[W] }
+    // Untimed: a fresh store for the space numbers.
+    const s = await PageStore.open({ compressor, workers: 0 })
+    await storeAll(s)
     const stored = s.stats()
     // Churn: drop two pages in three (a pseudo-random pattern), then compact.
     let x = 1
@@ -79,34 +101,37 @@ for (const corpus of corpora) {
     }
     await s.close()
 
-    const ceilingMBs = mb / (ceilingMs / 1000)
-    const storeMBs = mb / (storeMs / 1000)
-    const r = {
-      corpus, compressor, pages: n,
-      ceiling_MBps: ceilingMBs, store_MBps: storeMBs, ratio_to_ceiling: storeMBs / ceilingMBs,
-      compression_ratio: pages.length / stored.pool_total_size,
-      codec_ratio: pages.length / stored.compressed_bytes,
-      same_filled: stored.same_filled_pages, incompressible: stored.stored_incompressible_pages,
-      metadata_per_page: stored.metadata_bytes_per_page,
-      pool_over_objects_stored: stored.pool_total_size / stored.pool.object_bytes,
-      pool_over_objects_churned: churned.pool_total_size / churned.pool.object_bytes,
-      pool_over_objects_compacted: compacted.pool_total_size / compacted.pool.object_bytes,
-      metadata_per_page_after_churn: compacted.metadata_bytes_per_page,
-    }
-    results.push(r)
+    const facts: [string, string, number][] = [
+      ['compression', 'x', pages.length / stored.pool_total_size],
+      ['codec-ratio', 'x', pages.length / stored.compressed_bytes],
+      ['incompressible', 'pages', stored.stored_incompressible_pages],
+      ['same-filled', 'pages', stored.same_filled_pages],
+      ['metadata', 'B/page', stored.metadata_bytes_per_page],
+      ['pool-over-objects/stored', 'x', stored.pool_total_size / stored.pool.object_bytes],
+      ['pool-over-objects/churned', 'x', churned.pool_total_size / churned.pool.object_bytes],
+      ['pool-over-objects/compacted', 'x', compacted.pool_total_size / compacted.pool.object_bytes],
+    ]
+    for (const [what, unit, value] of facts) rec.add({ id: `store/facts/${key}/${what}`, label: `${key} ${what}`, threads: 1, unit, value })
     rows.push([
-      `${corpus} ${compressor}`, fmt(ceilingMBs, 0), fmt(storeMBs, 0), fmt(r.ratio_to_ceiling, 2),
-      fmt(r.compression_ratio, 2), r.incompressible, fmt(r.metadata_per_page, 1),
-      fmt(r.pool_over_objects_stored, 3), fmt(r.pool_over_objects_churned, 3), fmt(r.pool_over_objects_compacted, 3),
+      key, '1', spread(ceiling), spread(row), fmt(row.ratio!, 2), fmt(row.vs.vs_naive_t1, 2), fmt(row.vs[`vs_naive_t${W}`], 2),
+      fmt(facts[0][2], 2), String(facts[2][2]), fmt(facts[4][2], 1), fmt(facts[5][2], 3), fmt(facts[6][2], 3), fmt(facts[7][2], 3),
     ])
   }
 }
 
-console.log(`zstash store benchmark: one thread, ${folioPages}-page folios, best of ${repeat}; ${native.codecLibraries}`)
-console.log(printTable(
-  ['corpus codec', 'ceiling MB/s', 'store MB/s', 'ratio', 'compr', 'raw pages', 'meta B/page', 'pool/obj', 'churned', 'compacted'],
-  rows,
-))
-console.log('ceiling = native per-page loop (one call over all pages); ratio = store / ceiling; compr = original / pool_total_size;')
-console.log('pool/obj = pool_total_size / Σ object sizes, after the store, after invalidating 2/3 of the keys, and after compact().')
-if (values.json) writeFileSync(values.json, JSON.stringify(results, null, 2))
+const lines = [
+  `zstash store benchmark: 1 thread (workers: 0), ${folioPages}-page folios, best of ${repeat} (min–max over the rounds); ${native.codecLibraries}`,
+  printTable(
+    ['corpus/codec', 'threads', 'ceiling MB/s', 'store MB/s', 'ratio', '/ naive 1t', `/ naive ${W}t`, 'compr', 'raw pages', 'meta B/page', 'pool/obj', 'churned', 'compacted'],
+    rows,
+  ),
+  'ceiling = raw native compress loop on 1 thread, this run; ratio = store / ceiling; naive = Map + lz4-napi compressSync on 1 thread',
+  `(the calling thread) and on ${W} worker threads with a Map each; compr = original / pool_total_size;`,
+  'pool/obj = pool_total_size / Σ object sizes, after the store, after invalidating 2/3 of the keys, and after compact().',
+  '',
+  'Naive alternative, store MB/s',
+  printTable(['corpus', 'threads', 'MB/s'], naiveRows),
+]
+for (const l of lines) console.log(l)
+rec.notes.push(...lines)
+console.log(`\nresults: ${rec.write(values.json)}`)
