@@ -11,43 +11,10 @@ import { mkdirSync, writeFileSync } from 'node:fs'
 import { cpus, totalmem, loadavg, release, hostname } from 'node:os'
 import path from 'node:path'
 import { repoRoot } from './corpus.js'
+import { BENCH_SCHEMA, type BenchRow, type BenchRun } from '../../src/report/bench-run.js'
 
-export const BENCH_SCHEMA = 'zstash-bench/1'
-
-export interface BenchRow {
-  /** Stable across runs: what is measured, on what, with how many threads (e.g. pool/store/node-64m/lz4/zstash/t2). */
-  id: string
-  /** Human label for tables. */
-  label: string
-  /** Threads doing the work (a zstash pool row: its workers; the calling thread is noted in `note`). */
-  threads: number
-  unit: string
-  /** Best of the samples (the number tables print). */
-  value: number
-  /** Every sample, so the spread is on record. */
-  samples?: number[]
-  /** The ceiling row this one is divided by (same run, same thread count). */
-  ceiling_id?: string
-  ceiling?: number
-  ratio?: number
-  /** Other comparisons: name -> ratio (e.g. vs_naive_t1). */
-  vs?: Record<string, number>
-  note?: string
-}
-
-export interface BenchRun {
-  schema: typeof BENCH_SCHEMA
-  bench: string
-  command: string
-  started_at: string
-  finished_at: string
-  git: { commit: string; dirty: boolean; branch: string }
-  machine: { hostname: string; cpus: number; cpu_model: string; memory_bytes: number; kernel: string; node: string; loadavg_start: number[]; loadavg_end: number[] }
-  libraries: string
-  params: Record<string, unknown>
-  rows: BenchRow[]
-  notes: string[]
-}
+export { BENCH_SCHEMA }
+export type { BenchRow, BenchRun }
 
 function git(args: string[]): string {
   try {
