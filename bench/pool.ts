@@ -25,9 +25,9 @@ import { availableParallelism } from 'node:os'
 import { PageStore, PAGE_SIZE, loadNative } from '../src/internals.js'
 import { readCorpusPages, corpusAvailable, type CorpusName } from './lib/corpus.js'
 import { printTable, fmt } from './lib/table.js'
-import { percentile, timeRounds } from './lib/stats.js'
+import { percentile } from './lib/stats.js'
 import { Ceiling } from './lib/ceiling.js'
-import { measureNaive, type NaiveTimes } from './lib/naive.js'
+import { NaiveAlternative } from './lib/naive.js'
 import { RunRecord, throughput, spread, type BenchRow } from './lib/run-record.js'
 
 const { values } = parseArgs({
@@ -36,7 +36,7 @@ const { values } = parseArgs({
     corpora: { type: 'string', default: 'node-64m,py-64m' },
     workers: { type: 'string', default: String(availableParallelism()) },
     folio: { type: 'string', default: '16' },
-    repeat: { type: 'string', default: '5' },
+    repeat: { type: 'string', default: '7' },
     batches: { type: 'string', default: '64,256,1024,4096,16384' },
     scale: { type: 'boolean', default: false },
     'scale-pages': { type: 'string', default: String(4 << 20) },
@@ -57,14 +57,6 @@ const latencyRows: string[][] = []
 const naiveRows: string[][] = []
 const r2 = (x: number | undefined) => (x === undefined ? '—' : fmt(x, 2))
 
-function naiveRowsFor(corpus: string, t: NaiveTimes, bytes: number): { store: BenchRow; load: BenchRow } {
-  const store = rec.add({ id: `pool/naive/${corpus}/store/t${t.threads}`, label: `${corpus} Map+lz4-napi store`, threads: t.threads, unit: 'MB/s', ...throughput(bytes, t.storeMs), note: t.threads === 1 ? 'calling thread' : `${t.threads} worker threads, one Map each` })
-  const load = rec.add({ id: `pool/naive/${corpus}/load/t${t.threads}`, label: `${corpus} Map+lz4-napi load`, threads: t.threads, unit: 'MB/s', ...throughput(bytes, t.loadMs) })
-  naiveRows.push([corpus, String(t.threads), spread(store), spread(load), fmt(bytes / t.compressedBytes, 2), t.overheadPerPage === undefined ? '—' : fmt(t.overheadPerPage, 0)])
-  if (t.overheadPerPage !== undefined) rec.add({ id: `pool/naive/${corpus}/overhead`, label: `${corpus} Map+lz4-napi bytes/page beyond the compressed bytes`, threads: 1, unit: 'B/page', value: t.overheadPerPage })
-  return { store, load }
-}
-
 async function storeAll(store: PageStore, source: Uint8Array, n: number): Promise<void> {
   const pending: Promise<void>[] = []
   for (let f = 0; f < n; f += folioPages) pending.push(store.storeFolio(f, source.subarray(f * PAGE_SIZE, Math.min(n, f + folioPages) * PAGE_SIZE)))
@@ -74,6 +66,24 @@ async function storeAll(store: PageStore, source: Uint8Array, n: number): Promis
 function invalidateAll(store: PageStore, n: number): void {
   for (let k = 0; k < n; k++) store.invalidate(k)
 }
+
+/** Millisecond samples by name, collected across interleaved rounds. */
+class Samples {
+  private readonly map = new Map<string, number[]>()
+  push(key: string, ms: number): void {
+    const list = this.map.get(key)
+    if (list) list.push(ms)
+    else this.map.set(key, [ms])
+  }
+  get(key: string): number[] {
+    const list = this.map.get(key)
+    if (!list) throw new Error(`no samples for ${key}`)
+    return list
+  }
+}
+
+const threadCounts = [...new Set([1, W])]
+type Op = 'compress' | 'decompress' | 'decompress-one'
 
 for (const corpus of corpora) {
   if (!corpusAvailable(corpus)) {
@@ -86,70 +96,49 @@ for (const corpus of corpora) {
   const shared = new SharedArrayBuffer(bytes)
   const sharedPages = new Uint8Array(shared)
   sharedPages.set(pages)
-
-  const naive1 = naiveRowsFor(corpus, await measureNaive(shared, 1, R), bytes)
-  const naiveW = naiveRowsFor(corpus, await measureNaive(shared, W, R), bytes)
-  const naiveStore: Record<number, BenchRow> = { 1: naive1.store, [W]: naiveW.store }
-  const naiveLoad: Record<number, BenchRow> = { 1: naive1.load, [W]: naiveW.load }
-  const vsNaive = (v: number, kind: 'store' | 'load') => {
-    const t = kind === 'store' ? naiveStore : naiveLoad
-    return { vs_naive_t1: v / t[1].value, [`vs_naive_t${W}`]: v / t[W].value }
-  }
+  const S = new Samples()
+  const naive = new Map<number, NaiveAlternative>()
+  for (const t of threadCounts) naive.set(t, await NaiveAlternative.start(shared, t))
+  // Rows that are compared with the naive alternative once its rounds are all in.
+  const againstNaive: { row: BenchRow; kind: 'store' | 'load'; extra?: Record<string, number> }[] = []
+  const tableLater: (() => void)[] = []
 
   for (const format of values.codecs!.split(',')) {
     const key = `${corpus}/${format}`
-    // Ceilings, 1 and W threads.
-    const ceilings: Record<number, { compress: BenchRow; decompress: BenchRow }> = {}
-    for (const t of [...new Set([1, W])]) {
-      const c = await Ceiling.start(shared, format, t)
-      ceilings[t] = {
-        compress: rec.add({ id: `pool/ceiling/${key}/compress/t${t}`, label: `${key} raw compress loop`, threads: t, unit: 'MB/s', ...throughput(bytes, await c.compress(R)) }),
-        decompress: rec.add({ id: `pool/ceiling/${key}/decompress/t${t}`, label: `${key} raw decompress loop`, threads: t, unit: 'MB/s', ...throughput(bytes, await c.decompress(R)) }),
+    const ceil = new Map<number, Ceiling>()
+    for (const t of threadCounts) ceil.set(t, await Ceiling.start(shared, format, t))
+    // Every timed round of a zstash row is preceded by one round of the ceiling with
+    // the same thread count and followed by one round of the naive alternative with
+    // the same thread count: on a host whose load moves, all three see the same moment.
+    const paired = async (t: number, op: Op, id: string, fn: () => Promise<void> | void, setup?: () => void) => {
+      for (let r = 0; r < R; r++) {
+        const c = ceil.get(t)!
+        S.push(`ceiling/${key}/${op}/t${t}`, (op === 'compress' ? await c.compress(1) : op === 'decompress' ? await c.decompress(1) : await c.decompressIntoOne(1))[0])
+        if (setup) setup()
+        const t0 = performance.now()
+        await fn()
+        S.push(id, performance.now() - t0)
+        S.push(`naive/${op === 'compress' ? 'store' : 'load'}/t${t}`, op === 'compress' ? await naive.get(t)!.store() : await naive.get(t)!.load())
       }
-      await c.close()
     }
 
     // Store on the calling thread.
     const s1 = await PageStore.open({ compressor: format, workers: 0 })
     await storeAll(s1, pages, n)
-    const st1 = rec.addBounded({
-      id: `pool/store/${key}/zstash/t1`, label: `${key} zstash store, workers 0`, threads: 1, unit: 'MB/s',
-      ...throughput(bytes, await timeRounds(R, () => storeAll(s1, pages, n), () => invalidateAll(s1, n))), note: 'calling thread',
-    }, ceilings[1].compress)
-    st1.vs = vsNaive(st1.value, 'store')
+    await paired(1, 'compress', 'store/t1', () => storeAll(s1, pages, n), () => invalidateAll(s1, n))
     await s1.close()
-
     // Store with the pool, from ordinary and from shared memory.
     const store = await PageStore.open({ compressor: format, workers: W })
     await storeAll(store, pages, n)
-    const stW = rec.addBounded({
-      id: `pool/store/${key}/zstash/t${W}`, label: `${key} zstash store, ${W} workers`, threads: W, unit: 'MB/s',
-      ...throughput(bytes, await timeRounds(R, () => storeAll(store, pages, n), () => invalidateAll(store, n))), note: `${W} workers + the calling thread (allocation, publish)`,
-    }, ceilings[W].compress)
-    stW.vs = vsNaive(stW.value, 'store')
-    const stShared = rec.addBounded({
-      id: `pool/store/${key}/zstash-shared/t${W}`, label: `${key} zstash store from a SharedArrayBuffer, ${W} workers`, threads: W, unit: 'MB/s',
-      ...throughput(bytes, await timeRounds(R, () => storeAll(store, sharedPages, n), () => invalidateAll(store, n))), note: 'folios read in place by the workers',
-    }, ceilings[W].compress)
-    stShared.vs = vsNaive(stShared.value, 'store')
+    await paired(W, 'compress', `store/t${W}`, () => storeAll(store, pages, n), () => invalidateAll(store, n))
+    await paired(W, 'compress', `store-shared/t${W}`, () => storeAll(store, sharedPages, n), () => invalidateAll(store, n))
     const st = store.stats()
-    rec.add({ id: `pool/store/${key}/metadata`, label: `${key} zstash metadata`, threads: W, unit: 'B/page', value: st.metadata_bytes_per_page })
-    rec.add({ id: `pool/store/${key}/compression`, label: `${key} original / pool_total_size`, threads: W, unit: 'x', value: bytes / st.pool_total_size })
-    for (const t of [...new Set([1, W])]) {
-      const row = t === 1 ? st1 : stW
-      storeRows.push([key, String(t), spread(ceilings[t].compress), spread(row), r2(row.ratio), t === W ? spread(stShared) : '—', t === W ? r2(stShared.ratio) : '—', spread(naiveStore[t]), r2(row.value / naiveStore[t].value)])
-    }
 
     // Loads. Everything stored, in key order.
     const into = new Uint8Array(PAGE_SIZE)
     const loadLoop = () => { for (let k = 0; k < n; k++) store.loadSync(k, { into }) }
     loadLoop()
-    const loop = rec.addBounded({
-      id: `pool/load/${key}/loadSync-loop/t1`, label: `${key} loadSync loop on the calling thread`, threads: 1, unit: 'MB/s',
-      ...throughput(bytes, await timeRounds(R, loadLoop)),
-    }, ceilings[1].decompress)
-    loop.vs = vsNaive(loop.value, 'load')
-    loadRows.push([key, 'loadSync loop', '1', spread(loop), spread(ceilings[1].decompress), r2(loop.ratio), '—', r2(loop.vs.vs_naive_t1), r2(loop.vs[`vs_naive_t${W}`])])
+    await paired(1, 'decompress-one', 'loadSync-loop/t1', loadLoop)
     const keys = new Uint32Array(n).map((_, i) => i)
     for (const b of batches) {
       const dst = new Uint8Array(new SharedArrayBuffer(Math.min(b, n) * PAGE_SIZE))
@@ -163,15 +152,44 @@ for (const corpus of corpora) {
       // Check one batch's bytes, so the row describes loads that work.
       await store.loadMany(keys.subarray(0, Math.min(b, n)), { into: dst })
       if (Buffer.compare(dst.subarray(0, Math.min(b, n) * PAGE_SIZE), pages.subarray(0, Math.min(b, n) * PAGE_SIZE)) !== 0) throw new Error(`${key}: loadMany(${b}) returned wrong bytes`)
-      const row = rec.addBounded({
-        id: `pool/load/${key}/loadMany-${b}/t${W}`, label: `${key} loadMany, batches of ${b}`, threads: W, unit: 'MB/s',
-        ...throughput(bytes, await timeRounds(R, many)), note: `${W} workers + the calling thread`,
-      }, ceilings[W].decompress)
-      row.vs = { vs_loadSync_loop: row.value / loop.value, ...vsNaive(row.value, 'load') }
-      loadRows.push([key, `loadMany ${b}`, String(W), spread(row), spread(ceilings[W].decompress), r2(row.ratio), r2(row.vs.vs_loadSync_loop), r2(row.vs.vs_naive_t1), r2(row.vs[`vs_naive_t${W}`])])
+      await paired(W, 'decompress', `loadMany-${b}/t${W}`, many)
     }
+    for (const c of ceil.values()) await c.close()
 
-    // Single-page latency against one raw decompress call (same codec object kind, this thread).
+    // Rows: ceilings first (all their interleaved rounds), then what they bound.
+    const ceilingRow = (t: number, op: Op) => rec.get(`pool/ceiling/${key}/${op}/t${t}`) ?? rec.add({
+      id: `pool/ceiling/${key}/${op}/t${t}`, label: `${key} raw ${op === 'decompress-one' ? 'decompress loop into one page' : `${op} loop`}`, threads: t, unit: 'MB/s', ...throughput(bytes, S.get(`ceiling/${key}/${op}/t${t}`)),
+      note: `${t} worker thread(s) at once; one round before each round of every row it bounds`,
+    })
+    ceilingRow(1, 'compress')
+    ceilingRow(W, 'compress')
+    ceilingRow(1, 'decompress-one')
+    ceilingRow(W, 'decompress')
+    const st1 = rec.addBounded({ id: `pool/store/${key}/zstash/t1`, label: `${key} zstash store, workers 0`, threads: 1, unit: 'MB/s', ...throughput(bytes, S.get('store/t1')), note: 'calling thread' }, ceilingRow(1, 'compress'))
+    const stW = rec.addBounded({ id: `pool/store/${key}/zstash/t${W}`, label: `${key} zstash store, ${W} workers`, threads: W, unit: 'MB/s', ...throughput(bytes, S.get(`store/t${W}`)), note: `${W} workers + the calling thread (allocation, publish)` }, ceilingRow(W, 'compress'))
+    const stShared = rec.addBounded({ id: `pool/store/${key}/zstash-shared/t${W}`, label: `${key} zstash store from a SharedArrayBuffer, ${W} workers`, threads: W, unit: 'MB/s', ...throughput(bytes, S.get(`store-shared/t${W}`)), note: 'folios read in place by the workers' }, ceilingRow(W, 'compress'))
+    rec.add({ id: `pool/store/${key}/metadata`, label: `${key} zstash metadata`, threads: W, unit: 'B/page', value: st.metadata_bytes_per_page })
+    rec.add({ id: `pool/store/${key}/compression`, label: `${key} original / pool_total_size`, threads: W, unit: 'x', value: bytes / st.pool_total_size })
+    againstNaive.push({ row: st1, kind: 'store' }, { row: stW, kind: 'store' }, { row: stShared, kind: 'store' })
+    const loop = rec.addBounded({ id: `pool/load/${key}/loadSync-loop/t1`, label: `${key} loadSync loop on the calling thread`, threads: 1, unit: 'MB/s', ...throughput(bytes, S.get('loadSync-loop/t1')) }, ceilingRow(1, 'decompress-one'))
+    againstNaive.push({ row: loop, kind: 'load' })
+    const manyRows = batches.map((b) => {
+      const row = rec.addBounded({ id: `pool/load/${key}/loadMany-${b}/t${W}`, label: `${key} loadMany, batches of ${b}`, threads: W, unit: 'MB/s', ...throughput(bytes, S.get(`loadMany-${b}/t${W}`)), note: `${W} workers + the calling thread` }, ceilingRow(W, 'decompress'))
+      againstNaive.push({ row, kind: 'load', extra: { vs_loadSync_loop: row.value / loop.value } })
+      return { b, row }
+    })
+    tableLater.push(() => {
+      for (const t of threadCounts) {
+        const row = t === 1 ? st1 : stW
+        storeRows.push([key, String(t), spread(rec.get(row.ceiling_id!)!), spread(row), r2(row.ratio), t === W ? spread(stShared) : '—', t === W ? r2(stShared.ratio) : '—', r2(row.vs?.[`vs_naive_t${t}`]), r2(t === W ? stShared.vs?.[`vs_naive_t${t}`] : undefined)])
+      }
+      loadRows.push([key, 'loadSync loop', '1', spread(loop), spread(rec.get(loop.ceiling_id!)!), r2(loop.ratio), '—', r2(loop.vs?.vs_naive_t1), r2(loop.vs?.[`vs_naive_t${W}`])])
+      for (const { b, row } of manyRows) {
+        loadRows.push([key, `loadMany ${b}`, String(W), spread(row), spread(rec.get(row.ceiling_id!)!), r2(row.ratio), r2(row.vs?.vs_loadSync_loop), r2(row.vs?.vs_naive_t1), r2(row.vs?.[`vs_naive_t${W}`])])
+      }
+    })
+
+    // Single-page latency against one raw decompress call (same codec kind, this thread).
     const codec = new native.Codec(format, 1)
     const comp = new Uint8Array(bytes)
     const lens = new Int32Array(n)
@@ -200,6 +218,26 @@ for (const corpus of corpora) {
     latencyRows.push([key, fmt(p50.value, 2), fmt(p99.value, 2), fmt(rawP50.value, 2), fmt(percentile(lRaw, 99), 2), r2(p50.ratio)])
     await store.close()
   }
+
+  // The naive alternative's rows, from all its rounds, and every comparison with them.
+  const naiveRow = new Map<string, BenchRow>()
+  for (const t of threadCounts) {
+    const nv = naive.get(t)!
+    const note = t === 1 ? 'calling thread' : `${t} worker threads, one Map each`
+    const store = rec.add({ id: `pool/naive/${corpus}/store/t${t}`, label: `${corpus} Map+lz4-napi store`, threads: t, unit: 'MB/s', ...throughput(bytes, S.get(`naive/store/t${t}`)), note })
+    const load = rec.add({ id: `pool/naive/${corpus}/load/t${t}`, label: `${corpus} Map+lz4-napi load`, threads: t, unit: 'MB/s', ...throughput(bytes, S.get(`naive/load/t${t}`)), note })
+    naiveRow.set(`store/${t}`, store)
+    naiveRow.set(`load/${t}`, load)
+    const overhead = nv.overheadPerPage()
+    if (overhead !== undefined) rec.add({ id: `pool/naive/${corpus}/overhead`, label: `${corpus} Map+lz4-napi bytes/page beyond the compressed bytes`, threads: 1, unit: 'B/page', value: overhead })
+    naiveRows.push([corpus, String(t), spread(store), spread(load), fmt(bytes / nv.compressedBytes, 2), overhead === undefined ? '—' : fmt(overhead, 0)])
+    await nv.close()
+  }
+  for (const { row, kind, extra } of againstNaive) {
+    row.vs = { ...extra }
+    for (const t of threadCounts) row.vs[`vs_naive_t${t}`] = row.value / naiveRow.get(`${kind}/${t}`)!.value
+  }
+  for (const f of tableLater) f()
 }
 
 const lines: string[] = []
@@ -207,12 +245,14 @@ const say = (s = '') => { lines.push(s); console.log(s) }
 say(`zstash store/load benchmark: W = ${W} workers, ${folioPages}-page folios, best of ${R} (min–max over the rounds); ${native.codecLibraries}`)
 if (storeRows.length) {
   say('\nStore, MB/s of original pages. threads: 1 = the calling thread (workers: 0); W = W pool workers (the calling thread allocates and publishes).')
-  say(printTable(['corpus/codec', 'threads', 'ceiling', 'zstash', 'ratio', 'zstash SAB', 'ratio', 'naive', 'zstash/naive'], storeRows))
-  say('  ceiling = raw native compress loop on that many threads at once, this run; naive = Map + lz4-napi compressSync on that many threads')
+  say(printTable(['corpus/codec', 'threads', 'ceiling', 'zstash', 'ratio', 'zstash SAB', 'ratio', '/ naive same t', 'SAB / naive'], storeRows))
+  say('  ceiling = raw native compress loop on that many threads at once, one round before each zstash round; naive = Map + lz4-napi')
+  say('  compressSync on that many threads, one round after each zstash round (the naive table below has its MB/s)')
   say('  (1: the calling thread; W: W worker threads, one Map each); zstash SAB = folios from a SharedArrayBuffer, read in place.')
   say('\nLoads, MB/s')
   say(printTable(['corpus/codec', 'what', 'threads', 'MB/s', 'ceiling', 'ratio', '/ loadSync loop', '/ naive 1t', `/ naive ${W}t`], loadRows))
-  say('  ceiling = raw native decompress loop (decompressBatch + raw copies + fills) on that many threads at once, this run.')
+  say('  ceiling = raw native decompress loop (decompressBatch + raw copies + fills) on that many threads at once, one round before each')
+  say('  round of the row: into one reused page for the loadSync loop (as it loads into one page), into a page per key for loadMany.')
   say('\nSingle-page load latency, µs (random compressed pages, calling thread)')
   say(printTable(['corpus/codec', 'loadSync p50', 'p99', 'raw p50', 'raw p99', 'p50 / raw'], latencyRows))
   say('\nNaive alternative (Map<number, Buffer> + lz4-napi)')

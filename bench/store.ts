@@ -15,10 +15,9 @@ import { availableParallelism } from 'node:os'
 import { PageStore, PAGE_SIZE, loadNative } from '../src/internals.js'
 import { readCorpusPages, corpusAvailable, type CorpusName } from './lib/corpus.js'
 import { printTable, fmt } from './lib/table.js'
-import { timeRounds } from './lib/stats.js'
 import { Ceiling } from './lib/ceiling.js'
-import { measureNaive } from './lib/naive.js'
-import { RunRecord, throughput, spread } from './lib/run-record.js'
+import { NaiveAlternative } from './lib/naive.js'
+import { RunRecord, throughput, spread, type BenchRow } from './lib/run-record.js'
 
 const { values } = parseArgs({
   options: {
@@ -26,7 +25,7 @@ const { values } = parseArgs({
     corpora: { type: 'string', default: 'node-64m,py-64m' },
     pages: { type: 'string', default: 'Infinity' },
     folio: { type: 'string', default: '16' },
-    repeat: { type: 'string', default: '5' },
+    repeat: { type: 'string', default: '7' },
     workers: { type: 'string', default: String(availableParallelism()) },
     json: { type: 'string' },
   },
@@ -53,32 +52,41 @@ for (const corpus of corpora) {
   const n = pages.length / PAGE_SIZE
   const shared = new SharedArrayBuffer(pages.length)
   new Uint8Array(shared).set(pages)
-  const naive: Record<number, number> = {}
-  for (const t of [...new Set([1, W])]) {
-    const nv = await measureNaive(shared, t, repeat)
-    const row = rec.add({ id: `store/naive/${corpus}/store/t${t}`, label: `${corpus} Map+lz4-napi store`, threads: t, unit: 'MB/s', ...throughput(pages.length, nv.storeMs) })
-    naive[t] = row.value
-    naiveRows.push([corpus, String(t), spread(row)])
-  }
+  const threadCounts = [...new Set([1, W])]
+  const naive = new Map<number, NaiveAlternative>()
+  for (const t of threadCounts) naive.set(t, await NaiveAlternative.start(shared, t))
+  const naiveMs = new Map<number, number[]>(threadCounts.map((t) => [t, []]))
+  const zstashRows: BenchRow[] = []
+  const tableLater: (() => void)[] = []
   for (const compressor of codecs) {
     const key = `${corpus}/${compressor}`
-    const c = await Ceiling.start(shared, compressor, 1)
-    const ceiling = rec.add({ id: `store/ceiling/${key}/compress/t1`, label: `${key} raw compress loop`, threads: 1, unit: 'MB/s', ...throughput(pages.length, await c.compress(repeat)) })
-    await c.close()
-
     // Timed: one store, warmed by a first pass, every key invalidated (untimed) between rounds,
-    // so the rows compare steady-state storing with a warmed-up ceiling loop.
+    // so the rows compare steady-state storing with a warmed-up ceiling loop. Each round is
+    // preceded by a round of the 1-thread ceiling and followed by a round of the naive
+    // alternative on 1 and on W threads, so all of them see the same moment of a noisy host.
     const storeAll = async (st: PageStore) => {
       for (let first = 0; first < n; first += folioPages) {
         await st.storeFolio(first, pages.subarray(first * PAGE_SIZE, Math.min(n, first + folioPages) * PAGE_SIZE))
       }
     }
+    const c = await Ceiling.start(shared, compressor, 1)
     const warm = await PageStore.open({ compressor, workers: 0 })
     await storeAll(warm)
-    const storeMs = await timeRounds(repeat, () => storeAll(warm), () => { for (let k = 0; k < n; k++) warm.invalidate(k) })
+    const ceilingMs: number[] = []
+    const storeMs: number[] = []
+    for (let r = 0; r < repeat; r++) {
+      ceilingMs.push((await c.compress(1))[0])
+      for (let k = 0; k < n; k++) warm.invalidate(k)
+      const t0 = performance.now()
+      await storeAll(warm)
+      storeMs.push(performance.now() - t0)
+      for (const t of threadCounts) naiveMs.get(t)!.push(await naive.get(t)!.store())
+    }
+    await c.close()
     await warm.close()
+    const ceiling = rec.add({ id: `store/ceiling/${key}/compress/t1`, label: `${key} raw compress loop`, threads: 1, unit: 'MB/s', ...throughput(pages.length, ceilingMs), note: '1 worker thread; one round before each store round' })
     const row = rec.addBounded({ id: `store/store/${key}/zstash/t1`, label: `${key} zstash store, workers 0`, threads: 1, unit: 'MB/s', ...throughput(pages.length, storeMs), note: 'calling thread' }, ceiling)
-    row.vs = { vs_naive_t1: row.value / naive[1], [`vs_naive_t${W}`]: row.value / naive[W] }
+    zstashRows.push(row)
     // Untimed: a fresh store for the space numbers.
     const s = await PageStore.open({ compressor, workers: 0 })
     await storeAll(s)
@@ -112,11 +120,21 @@ for (const corpus of corpora) {
       ['pool-over-objects/compacted', 'x', compacted.pool_total_size / compacted.pool.object_bytes],
     ]
     for (const [what, unit, value] of facts) rec.add({ id: `store/facts/${key}/${what}`, label: `${key} ${what}`, threads: 1, unit, value })
-    rows.push([
-      key, '1', spread(ceiling), spread(row), fmt(row.ratio!, 2), fmt(row.vs.vs_naive_t1, 2), fmt(row.vs[`vs_naive_t${W}`], 2),
+    tableLater.push(() => rows.push([
+      key, '1', spread(ceiling), spread(row), fmt(row.ratio!, 2), fmt(row.vs!.vs_naive_t1, 2), fmt(row.vs![`vs_naive_t${W}`], 2),
       fmt(facts[0][2], 2), String(facts[2][2]), fmt(facts[4][2], 1), fmt(facts[5][2], 3), fmt(facts[6][2], 3), fmt(facts[7][2], 3),
-    ])
+    ]))
   }
+  // The naive alternative's rows, from all its interleaved rounds, and the comparisons with them.
+  const naiveValue = new Map<number, number>()
+  for (const t of threadCounts) {
+    const nrow = rec.add({ id: `store/naive/${corpus}/store/t${t}`, label: `${corpus} Map+lz4-napi store`, threads: t, unit: 'MB/s', ...throughput(pages.length, naiveMs.get(t)!), note: t === 1 ? 'calling thread' : `${t} worker threads, one Map each` })
+    naiveValue.set(t, nrow.value)
+    naiveRows.push([corpus, String(t), spread(nrow)])
+    await naive.get(t)!.close()
+  }
+  for (const r of zstashRows) r.vs = Object.fromEntries(threadCounts.map((t) => [`vs_naive_t${t}`, r.value / naiveValue.get(t)!]))
+  for (const f of tableLater) f()
 }
 
 const lines = [

@@ -4,7 +4,9 @@
  * compressBatch call over the slice (same-filled detection on, threshold 4095,
  * as the store does); on 'decompress' one decompressBatch call over the slice's
  * compressed pages plus the copies and fills a store's load does for raw and
- * same-filled pages, into a destination page per source page.
+ * same-filled pages, into a destination page per source page (as loadMany
+ * writes its result); on 'decompress-one' the same into one reused destination
+ * page (as a loadSync loop with `into` does).
  */
 import { parentPort, workerData } from 'node:worker_threads'
 import { loadNative } from '../../src/native.js'
@@ -22,6 +24,8 @@ const words = new Uint32Array(out.buffer)
 
 // Decompress jobs for the compressed pages: [arena 0, offset, length, dstPage].
 let jobs = new Int32Array(0)
+let jobsOne = new Int32Array(0)
+const one = new Uint8Array(PAGE)
 let jobCount = 0
 const rawPages: number[] = []
 const fillPages: number[] = []
@@ -40,6 +44,14 @@ function prepareDecompress(): void {
     else if (status[i] === -1) rawPages.push(i)
     else throw new Error(`ceiling: page ${first + i} compress status ${status[i]}`)
   }
+  jobsOne = jobs.slice(0, 4 * jobCount)
+  for (let j = 0; j < jobCount; j++) jobsOne[4 * j + 3] = 0
+}
+
+function decompressAllIntoOne(): void {
+  codec.decompressBatch([out], jobsOne, jobCount, one, jobStatus)
+  for (const i of rawPages) one.set(src.subarray(i * PAGE, (i + 1) * PAGE))
+  for (const i of fillPages) native.fillPage(one, 0, words[i * 1024], words[i * 1024 + 1])
 }
 
 function decompressAll(): void {
@@ -48,7 +60,7 @@ function decompressAll(): void {
   for (const i of fillPages) native.fillPage(dst, i * PAGE, words[i * 1024], words[i * 1024 + 1])
 }
 
-parentPort!.on('message', (msg: { op: 'compress' | 'decompress' | 'prepare' | 'verify' }) => {
+parentPort!.on('message', (msg: { op: 'compress' | 'decompress' | 'decompress-one' | 'prepare' | 'verify' }) => {
   if (msg.op === 'compress') {
     const t0 = performance.now()
     codec.compressBatch(src, 0, count, out, 0, status, 0, PAGE - 1, true, -1)
@@ -59,6 +71,10 @@ parentPort!.on('message', (msg: { op: 'compress' | 'decompress' | 'prepare' | 'v
   } else if (msg.op === 'decompress') {
     const t0 = performance.now()
     decompressAll()
+    parentPort!.postMessage(performance.now() - t0)
+  } else if (msg.op === 'decompress-one') {
+    const t0 = performance.now()
+    decompressAllIntoOne()
     parentPort!.postMessage(performance.now() - t0)
   } else if (msg.op === 'verify') {
     decompressAll()

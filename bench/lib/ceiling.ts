@@ -32,9 +32,14 @@ export class Ceiling {
     return this.group.rounds({ op: 'compress' }, rounds)
   }
 
-  /** Wall-clock ms of each round of decompressing every page. */
+  /** Wall-clock ms of each round of decompressing every page, each into its own destination page (as loadMany). */
   decompress(rounds: number): Promise<number[]> {
     return this.group.rounds({ op: 'decompress' }, rounds)
+  }
+
+  /** The same, every page into one reused destination page (as a loadSync loop with `into`). */
+  decompressIntoOne(rounds: number): Promise<number[]> {
+    return this.group.rounds({ op: 'decompress-one' }, rounds)
   }
 
   close(): Promise<void> {
