@@ -28,7 +28,7 @@ import { printTable, fmt } from './lib/table.js'
 import { percentile } from './lib/stats.js'
 import { Ceiling } from './lib/ceiling.js'
 import { NaiveAlternative } from './lib/naive.js'
-import { RunRecord, throughput, spread, type BenchRow } from './lib/run-record.js'
+import { RunRecord, throughput, spread, pairedMedian, type BenchRow } from './lib/run-record.js'
 
 const { values } = parseArgs({
   options: {
@@ -101,6 +101,7 @@ for (const corpus of corpora) {
   for (const t of threadCounts) naive.set(t, await NaiveAlternative.start(shared, t))
   // Rows that are compared with the naive alternative once its rounds are all in.
   const againstNaive: { row: BenchRow; kind: 'store' | 'load'; extra?: Record<string, number> }[] = []
+  const pairedNaive = new Map<string, number>()
   const tableLater: (() => void)[] = []
 
   for (const format of values.codecs!.split(',')) {
@@ -113,32 +114,36 @@ for (const corpus of corpora) {
     const paired = async (t: number, op: Op, id: string, fn: () => Promise<void> | void, setup?: () => void) => {
       for (let r = 0; r < R; r++) {
         const c = ceil.get(t)!
-        S.push(`ceiling/${key}/${op}/t${t}`, (op === 'compress' ? await c.compress(1) : op === 'decompress' ? await c.decompress(1) : await c.decompressIntoOne(1))[0])
+        const cms = (op === 'compress' ? await c.compress(1) : op === 'decompress' ? await c.decompress(1) : await c.decompressIntoOne(1))[0]
+        S.push(`ceiling/${key}/${op}/t${t}`, cms)
+        S.push(`${id}#ceiling`, cms)
         if (setup) setup()
         const t0 = performance.now()
         await fn()
         S.push(id, performance.now() - t0)
-        S.push(`naive/${op === 'compress' ? 'store' : 'load'}/t${t}`, op === 'compress' ? await naive.get(t)!.store() : await naive.get(t)!.load())
+        const nms = op === 'compress' ? await naive.get(t)!.store() : await naive.get(t)!.load()
+        S.push(`naive/${op === 'compress' ? 'store' : 'load'}/t${t}`, nms)
+        S.push(`${id}#naive`, nms)
       }
     }
 
     // Store on the calling thread.
     const s1 = await PageStore.open({ compressor: format, workers: 0 })
     await storeAll(s1, pages, n)
-    await paired(1, 'compress', 'store/t1', () => storeAll(s1, pages, n), () => invalidateAll(s1, n))
+    await paired(1, 'compress', `${key}/store/t1`, () => storeAll(s1, pages, n), () => invalidateAll(s1, n))
     await s1.close()
     // Store with the pool, from ordinary and from shared memory.
     const store = await PageStore.open({ compressor: format, workers: W })
     await storeAll(store, pages, n)
-    await paired(W, 'compress', `store/t${W}`, () => storeAll(store, pages, n), () => invalidateAll(store, n))
-    await paired(W, 'compress', `store-shared/t${W}`, () => storeAll(store, sharedPages, n), () => invalidateAll(store, n))
+    await paired(W, 'compress', `${key}/store/t${W}`, () => storeAll(store, pages, n), () => invalidateAll(store, n))
+    await paired(W, 'compress', `${key}/store-shared/t${W}`, () => storeAll(store, sharedPages, n), () => invalidateAll(store, n))
     const st = store.stats()
 
     // Loads. Everything stored, in key order.
     const into = new Uint8Array(PAGE_SIZE)
     const loadLoop = () => { for (let k = 0; k < n; k++) store.loadSync(k, { into }) }
     loadLoop()
-    await paired(1, 'decompress-one', 'loadSync-loop/t1', loadLoop)
+    await paired(1, 'decompress-one', `${key}/loadSync-loop/t1`, loadLoop)
     const keys = new Uint32Array(n).map((_, i) => i)
     for (const b of batches) {
       const dst = new Uint8Array(new SharedArrayBuffer(Math.min(b, n) * PAGE_SIZE))
@@ -152,7 +157,7 @@ for (const corpus of corpora) {
       // Check one batch's bytes, so the row describes loads that work.
       await store.loadMany(keys.subarray(0, Math.min(b, n)), { into: dst })
       if (Buffer.compare(dst.subarray(0, Math.min(b, n) * PAGE_SIZE), pages.subarray(0, Math.min(b, n) * PAGE_SIZE)) !== 0) throw new Error(`${key}: loadMany(${b}) returned wrong bytes`)
-      await paired(W, 'decompress', `loadMany-${b}/t${W}`, many)
+      await paired(W, 'decompress', `${key}/loadMany-${b}/t${W}`, many)
     }
     for (const c of ceil.values()) await c.close()
 
@@ -165,27 +170,36 @@ for (const corpus of corpora) {
     ceilingRow(W, 'compress')
     ceilingRow(1, 'decompress-one')
     ceilingRow(W, 'decompress')
-    const st1 = rec.addBounded({ id: `pool/store/${key}/zstash/t1`, label: `${key} zstash store, workers 0`, threads: 1, unit: 'MB/s', ...throughput(bytes, S.get('store/t1')), note: 'calling thread' }, ceilingRow(1, 'compress'))
-    const stW = rec.addBounded({ id: `pool/store/${key}/zstash/t${W}`, label: `${key} zstash store, ${W} workers`, threads: W, unit: 'MB/s', ...throughput(bytes, S.get(`store/t${W}`)), note: `${W} workers + the calling thread (allocation, publish)` }, ceilingRow(W, 'compress'))
-    const stShared = rec.addBounded({ id: `pool/store/${key}/zstash-shared/t${W}`, label: `${key} zstash store from a SharedArrayBuffer, ${W} workers`, threads: W, unit: 'MB/s', ...throughput(bytes, S.get(`store-shared/t${W}`)), note: 'folios read in place by the workers' }, ceilingRow(W, 'compress'))
+    // A bounded row: best / best, plus the median of the per-round paired ratios to its
+    // ceiling and to the naive alternative with the same threads.
+    const bounded = (row: Omit<BenchRow, 'ceiling' | 'ceiling_id' | 'ratio' | 'value' | 'samples'>, sampleKey: string, ceiling: BenchRow) => {
+      const r = rec.addBounded({ ...row, ...throughput(bytes, S.get(sampleKey)) }, ceiling)
+      r.ratio_paired_median = pairedMedian(S.get(`${sampleKey}#ceiling`), S.get(sampleKey))
+      pairedNaive.set(r.id, pairedMedian(S.get(`${sampleKey}#naive`), S.get(sampleKey)))
+      return r
+    }
+    const st1 = bounded({ id: `pool/store/${key}/zstash/t1`, label: `${key} zstash store, workers 0`, threads: 1, unit: 'MB/s', note: 'calling thread' }, `${key}/store/t1`, ceilingRow(1, 'compress'))
+    const stW = bounded({ id: `pool/store/${key}/zstash/t${W}`, label: `${key} zstash store, ${W} workers`, threads: W, unit: 'MB/s', note: `${W} workers + the calling thread (allocation, publish)` }, `${key}/store/t${W}`, ceilingRow(W, 'compress'))
+    const stShared = bounded({ id: `pool/store/${key}/zstash-shared/t${W}`, label: `${key} zstash store from a SharedArrayBuffer, ${W} workers`, threads: W, unit: 'MB/s', note: 'folios read in place by the workers' }, `${key}/store-shared/t${W}`, ceilingRow(W, 'compress'))
     rec.add({ id: `pool/store/${key}/metadata`, label: `${key} zstash metadata`, threads: W, unit: 'B/page', value: st.metadata_bytes_per_page })
     rec.add({ id: `pool/store/${key}/compression`, label: `${key} original / pool_total_size`, threads: W, unit: 'x', value: bytes / st.pool_total_size })
     againstNaive.push({ row: st1, kind: 'store' }, { row: stW, kind: 'store' }, { row: stShared, kind: 'store' })
-    const loop = rec.addBounded({ id: `pool/load/${key}/loadSync-loop/t1`, label: `${key} loadSync loop on the calling thread`, threads: 1, unit: 'MB/s', ...throughput(bytes, S.get('loadSync-loop/t1')) }, ceilingRow(1, 'decompress-one'))
+    const loop = bounded({ id: `pool/load/${key}/loadSync-loop/t1`, label: `${key} loadSync loop on the calling thread`, threads: 1, unit: 'MB/s' }, `${key}/loadSync-loop/t1`, ceilingRow(1, 'decompress-one'))
     againstNaive.push({ row: loop, kind: 'load' })
     const manyRows = batches.map((b) => {
-      const row = rec.addBounded({ id: `pool/load/${key}/loadMany-${b}/t${W}`, label: `${key} loadMany, batches of ${b}`, threads: W, unit: 'MB/s', ...throughput(bytes, S.get(`loadMany-${b}/t${W}`)), note: `${W} workers + the calling thread` }, ceilingRow(W, 'decompress'))
+      const row = bounded({ id: `pool/load/${key}/loadMany-${b}/t${W}`, label: `${key} loadMany, batches of ${b}`, threads: W, unit: 'MB/s', note: `${W} workers + the calling thread` }, `${key}/loadMany-${b}/t${W}`, ceilingRow(W, 'decompress'))
       againstNaive.push({ row, kind: 'load', extra: { vs_loadSync_loop: row.value / loop.value } })
       return { b, row }
     })
     tableLater.push(() => {
       for (const t of threadCounts) {
         const row = t === 1 ? st1 : stW
-        storeRows.push([key, String(t), spread(rec.get(row.ceiling_id!)!), spread(row), r2(row.ratio), t === W ? spread(stShared) : '—', t === W ? r2(stShared.ratio) : '—', r2(row.vs?.[`vs_naive_t${t}`]), r2(t === W ? stShared.vs?.[`vs_naive_t${t}`] : undefined)])
+        storeRows.push([key, String(t), spread(rec.get(row.ceiling_id!)!), spread(row), `${r2(row.ratio)} / ${r2(row.ratio_paired_median)}`, t === W ? spread(stShared) : '—', t === W ? `${r2(stShared.ratio)} / ${r2(stShared.ratio_paired_median)}` : '—',
+          `${r2(row.vs?.[`vs_naive_t${t}`])} / ${r2(row.vs?.vs_naive_same_threads_paired_median)}`, t === W ? `${r2(stShared.vs?.[`vs_naive_t${t}`])} / ${r2(stShared.vs?.vs_naive_same_threads_paired_median)}` : '—'])
       }
-      loadRows.push([key, 'loadSync loop', '1', spread(loop), spread(rec.get(loop.ceiling_id!)!), r2(loop.ratio), '—', r2(loop.vs?.vs_naive_t1), r2(loop.vs?.[`vs_naive_t${W}`])])
+      loadRows.push([key, 'loadSync loop', '1', spread(loop), spread(rec.get(loop.ceiling_id!)!), `${r2(loop.ratio)} / ${r2(loop.ratio_paired_median)}`, '—', r2(loop.vs?.vs_naive_t1), r2(loop.vs?.[`vs_naive_t${W}`])])
       for (const { b, row } of manyRows) {
-        loadRows.push([key, `loadMany ${b}`, String(W), spread(row), spread(rec.get(row.ceiling_id!)!), r2(row.ratio), r2(row.vs?.vs_loadSync_loop), r2(row.vs?.vs_naive_t1), r2(row.vs?.[`vs_naive_t${W}`])])
+        loadRows.push([key, `loadMany ${b}`, String(W), spread(row), spread(rec.get(row.ceiling_id!)!), `${r2(row.ratio)} / ${r2(row.ratio_paired_median)}`, r2(row.vs?.vs_loadSync_loop), r2(row.vs?.vs_naive_t1), r2(row.vs?.[`vs_naive_t${W}`])])
       }
     })
 
@@ -236,6 +250,7 @@ for (const corpus of corpora) {
   for (const { row, kind, extra } of againstNaive) {
     row.vs = { ...extra }
     for (const t of threadCounts) row.vs[`vs_naive_t${t}`] = row.value / naiveRow.get(`${kind}/${t}`)!.value
+    row.vs.vs_naive_same_threads_paired_median = pairedNaive.get(row.id)!
   }
   for (const f of tableLater) f()
 }
@@ -245,12 +260,14 @@ const say = (s = '') => { lines.push(s); console.log(s) }
 say(`zstash store/load benchmark: W = ${W} workers, ${folioPages}-page folios, best of ${R} (min–max over the rounds); ${native.codecLibraries}`)
 if (storeRows.length) {
   say('\nStore, MB/s of original pages. threads: 1 = the calling thread (workers: 0); W = W pool workers (the calling thread allocates and publishes).')
-  say(printTable(['corpus/codec', 'threads', 'ceiling', 'zstash', 'ratio', 'zstash SAB', 'ratio', '/ naive same t', 'SAB / naive'], storeRows))
+  say(printTable(['corpus/codec', 'threads', 'ceiling', 'zstash', 'ratio best/paired', 'zstash SAB', 'ratio best/paired', '/ naive same t best/paired', 'SAB / naive best/paired'], storeRows))
   say('  ceiling = raw native compress loop on that many threads at once, one round before each zstash round; naive = Map + lz4-napi')
   say('  compressSync on that many threads, one round after each zstash round (the naive table below has its MB/s)')
   say('  (1: the calling thread; W: W worker threads, one Map each); zstash SAB = folios from a SharedArrayBuffer, read in place.')
+  say('  best/paired: best / best over the rounds, and the median over rounds of the ratio within a round (row vs the ceiling or naive')
+  say('  round next to it): read the paired median when the host is loaded.')
   say('\nLoads, MB/s')
-  say(printTable(['corpus/codec', 'what', 'threads', 'MB/s', 'ceiling', 'ratio', '/ loadSync loop', '/ naive 1t', `/ naive ${W}t`], loadRows))
+  say(printTable(['corpus/codec', 'what', 'threads', 'MB/s', 'ceiling', 'ratio best/paired', '/ loadSync loop', '/ naive 1t', `/ naive ${W}t`], loadRows))
   say('  ceiling = raw native decompress loop (decompressBatch + raw copies + fills) on that many threads at once, one round before each')
   say('  round of the row: into one reused page for the loadSync loop (as it loads into one page), into a page per key for loadMany.')
   say('\nSingle-page load latency, µs (random compressed pages, calling thread)')

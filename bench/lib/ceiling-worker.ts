@@ -32,14 +32,27 @@ const fillPages: number[] = []
 const dst = new Uint8Array(count * PAGE)
 const jobStatus = new Int32Array(count)
 
+// Compressed objects packed end to end, as a pool packs them: reading them from
+// their 4 KiB compress slots instead costs cache and TLB misses (every object
+// starting at the same cache set) that no store pays.
+let packed = new Uint8Array(0)
+
 function prepareDecompress(): void {
   codec.compressBatch(src, 0, count, out, 0, status, 0, PAGE - 1, true, -1)
+  let total = 0
+  for (let i = 0; i < count; i++) if (status[i] > 0) total += status[i]
+  packed = new Uint8Array(total)
   jobs = new Int32Array(count * 4)
   jobCount = 0
   rawPages.length = 0
   fillPages.length = 0
+  let at = 0
   for (let i = 0; i < count; i++) {
-    if (status[i] > 0) jobs.set([0, i * PAGE, status[i], i], 4 * jobCount++)
+    if (status[i] > 0) {
+      packed.set(out.subarray(i * PAGE, i * PAGE + status[i]), at)
+      jobs.set([0, at, status[i], i], 4 * jobCount++)
+      at += status[i]
+    }
     else if (status[i] === 0) fillPages.push(i)
     else if (status[i] === -1) rawPages.push(i)
     else throw new Error(`ceiling: page ${first + i} compress status ${status[i]}`)
@@ -49,13 +62,13 @@ function prepareDecompress(): void {
 }
 
 function decompressAllIntoOne(): void {
-  codec.decompressBatch([out], jobsOne, jobCount, one, jobStatus)
+  codec.decompressBatch([packed], jobsOne, jobCount, one, jobStatus)
   for (const i of rawPages) one.set(src.subarray(i * PAGE, (i + 1) * PAGE))
   for (const i of fillPages) native.fillPage(one, 0, words[i * 1024], words[i * 1024 + 1])
 }
 
 function decompressAll(): void {
-  codec.decompressBatch([out], jobs, jobCount, dst, jobStatus)
+  codec.decompressBatch([packed], jobs, jobCount, dst, jobStatus)
   for (const i of rawPages) dst.set(src.subarray(i * PAGE, (i + 1) * PAGE), i * PAGE)
   for (const i of fillPages) native.fillPage(dst, i * PAGE, words[i * 1024], words[i * 1024 + 1])
 }

@@ -83,6 +83,14 @@ export function throughput(bytes: number, samplesMs: number[]): { value: number;
   return { value: Math.max(...rates), samples: rates.map((r) => Math.round(r * 10) / 10) }
 }
 
+/** Median of a / b over paired samples (e.g. ceiling ms / row ms of the same round). */
+export function pairedMedian(a: number[], b: number[]): number {
+  if (a.length !== b.length || a.length === 0) throw new Error(`paired samples differ in length: ${a.length} vs ${b.length}`)
+  const r = a.map((x, i) => x / b[i]).sort((x, y) => x - y)
+  const m = r.length >> 1
+  return r.length % 2 ? r[m] : (r[m - 1] + r[m]) / 2
+}
+
 /** "best (min–max)" for tables. */
 export function spread(row: BenchRow, digits = 0): string {
   const f = (n: number) => n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits })

@@ -333,6 +333,8 @@ int main(int argc, char** argv) {
 
   std::vector<uint8_t> out(n * kPageSize), back(kPageSize);
   std::vector<int32_t> lens(n);
+  std::vector<uint8_t> packed(n * kPageSize);
+  std::vector<size_t> offsets(n);
   for (const auto& codec : codecs) {
     auto variants = VariantsFor(codec);
     std::vector<Timing> t(variants.size());
@@ -357,15 +359,25 @@ int main(int argc, char** argv) {
         double c0 = CpuNow(), t0 = Now();
         for (size_t i = 0; i < n; i++) lens[i] = c.Compress(all.data() + i * kPageSize, out.data() + i * kPageSize, kThreshold);
         double t1 = Now(), c1 = CpuNow();
+        t[v].comp.push_back(t1 - t0);
+        t[v].compCpu.push_back(c1 - c0);
+        // Decompress from the objects packed end to end, as a pool holds them (reading
+        // them from their 4 KiB compress slots costs cache-set conflicts no store pays).
+        size_t at = 0;
         for (size_t i = 0; i < n; i++) {
-          if (lens[i] > 0) c.Decompress(out.data() + i * kPageSize, static_cast<size_t>(lens[i]), back.data());
+          if (lens[i] <= 0) continue;
+          std::memmove(packed.data() + at, out.data() + i * kPageSize, static_cast<size_t>(lens[i]));
+          offsets[i] = at;
+          at += static_cast<size_t>(lens[i]);
+        }
+        double d0 = Now(), dc0 = CpuNow();
+        for (size_t i = 0; i < n; i++) {
+          if (lens[i] > 0) c.Decompress(packed.data() + offsets[i], static_cast<size_t>(lens[i]), back.data());
           else std::memcpy(back.data(), all.data() + i * kPageSize, kPageSize);  // a raw page is a copy in the store
         }
-        double t2 = Now(), c2 = CpuNow();
-        t[v].comp.push_back(t1 - t0);
-        t[v].decomp.push_back(t2 - t1);
-        t[v].compCpu.push_back(c1 - c0);
-        t[v].decompCpu.push_back(c2 - c1);
+        double d1 = Now(), dc1 = CpuNow();
+        t[v].decomp.push_back(d1 - d0);
+        t[v].decompCpu.push_back(dc1 - dc0);
       }
     }
     const double mb = static_cast<double>(n * kPageSize) / 1e6;

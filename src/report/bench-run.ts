@@ -22,6 +22,12 @@ export interface BenchRow {
   ceiling_id?: string
   ceiling?: number
   ratio?: number
+  /**
+   * Median over rounds of (ceiling round time / this row's round time), each row round
+   * paired with the ceiling round run just before it: steadier than best/best when the
+   * host's load moves during a run.
+   */
+  ratio_paired_median?: number
   /** Other comparisons: name -> ratio (e.g. vs_naive_t1). */
   vs?: Record<string, number>
   note?: string

@@ -62,7 +62,11 @@ export function compareRuns(a: BenchRun, b: BenchRun, options: { title?: string 
 
 /** A row's other comparisons (vs_naive_t1, vs_loadSync_loop, …) become rows of their own, "id:name", so they line up too. */
 function withComparisons(run: BenchRun): BenchRun['rows'] {
-  return run.rows.flatMap((r) => [r, ...Object.entries(r.vs ?? {}).map(([k, v]) => ({ id: `${r.id}:${k}`, label: `${r.label} ${k}`, threads: r.threads, unit: '×', value: v }))])
+  return run.rows.flatMap((r) => [
+    r,
+    ...(r.ratio_paired_median === undefined ? [] : [{ id: `${r.id}:ratio_paired_median`, label: `${r.label} ratio, paired median`, threads: r.threads, unit: '×', value: r.ratio_paired_median }]),
+    ...Object.entries(r.vs ?? {}).map(([k, v]) => ({ id: `${r.id}:${k}`, label: `${r.label} ${k}`, threads: r.threads, unit: '×', value: v })),
+  ])
 }
 
 function describeRun(r: BenchRun): string {
