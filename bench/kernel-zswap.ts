@@ -122,8 +122,12 @@ try {
     zRow.ceiling_id = kRow.id
     zRow.ceiling = kRow.value
     zRow.ratio = zRow.value / kRow.value
+    // CPU time (user + sys) of each side's best run: on a loaded host the steadier comparison.
+    const cpu = (t: Timed[]) => Math.min(...t.map((x) => x.user + x.sys))
+    const kCpu = rec.add({ id: `kernel-zswap/${comp}/${folio}/kernel/cpu`, label: `kernel zswap ${comp}, ${folio}: user + sys`, threads: 2, unit: 's', value: cpu(kernel) })
+    const zCpu = rec.add({ id: `kernel-zswap/${comp}/${folio}/zstash/cpu`, label: `zstash usemem ${comp}, ${folio}: user + sys`, threads: 2, unit: 's', value: cpu(zstash), ceiling_id: kCpu.id, ceiling: kCpu.value, ratio: cpu(zstash) / kCpu.value })
     summary.push([folio, `${fmt(kRow.value, 2)} (${range(kernel.map((x) => x.elapsed))})`, range(kernel.map((x) => x.sys)), `${fmt(zRow.value, 2)} (${range(zstash.map((x) => x.elapsed))})`,
-      range(zstashOwn), fmt(zRow.ratio, 2), folio === '64k' ? '≤ 0.70' : '< 1.00', fmt(pool / 2 ** 20, 0)])
+      range(zstashOwn), fmt(zRow.ratio, 2), fmt(zCpu.ratio!, 2), folio === '64k' ? '≤ 0.70' : '< 1.00', fmt(pool / 2 ** 20, 0)])
   }
 } finally {
   rmSync(work, { recursive: true, force: true })
@@ -133,7 +137,7 @@ const lines = [
   `zstash usemem vs the kernel's zswap: ${tasks} × ${sizeMib} MiB under ${limitMib} MiB, ${comp}, written then verified, ${R} runs each (alternating)`,
   printTable(['folio', 'run', '#', 'elapsed s', 'user s', 'sys s', 'max RSS MiB'], runRows),
   '',
-  printTable(['folio', 'kernel elapsed s best (range)', 'kernel sys s', 'zstash elapsed s best (range)', 'zstash usemem-own s', 'zstash / kernel', 'goal', 'zstash pool MiB'], summary),
+  printTable(['folio', 'kernel elapsed s best (range)', 'kernel sys s', 'zstash elapsed s best (range)', 'zstash usemem-own s', 'zstash / kernel elapsed', 'CPU (user+sys)', 'goal', 'zstash pool MiB'], summary),
   'kernel: shared tools kernel-zswap-baseline.sh (usemem.c forked processes, swap file + zswap + memory cgroup limit; 64k = mTHP 64 KiB "always", 4k = "never").',
   `zstash: zstash usemem -n ${tasks} --limit ${limitMib}m -r 2 --folio F --compressor ${comp} ${sizeMib}m, timed as a whole process like the kernel's usemem.`,
   'Note: memcg charges the kernel zswap pool to the limit; zstash\'s --limit bounds resident frames and its compressed pool lives outside it (see the pool column).',
