@@ -23,8 +23,41 @@ export interface NativeCodec {
   ): void
 }
 
+/** Third argument of `new Codec(name, level, options)`: the dictionary form (zstd, lz4); see native/codecs/dict_codecs.h. */
+export interface NativeDictCodecOptions {
+  dictionary: Uint8Array
+  /** 1..255: the first byte of every object, checked on decode (required with a non-empty dictionary). */
+  id?: number
+  /** zstd: load the dictionary's entropy tables (default 'auto': only at levels whose strategy is lazy or stronger). */
+  tables?: boolean | 'auto'
+  /** zstd frame header fields (default off): the frame's own dictionary id, the content size, a checksum. */
+  dictIdFlag?: boolean
+  contentSizeFlag?: boolean
+  checksumFlag?: boolean
+}
+
+/** Options of the native trainer (ZDICT fastCover or cover); 0 or absent means ZDICT's default or "optimize". */
+export interface NativeTrainOptions {
+  algorithm?: 'fastcover' | 'cover'
+  k?: number
+  d?: number
+  steps?: number
+  f?: number
+  accel?: number
+  split?: number
+  threads?: number
+  level?: number
+  dictId?: number
+}
+
 export interface NativeAddon {
-  Codec: new (name: string, level: number) => NativeCodec
+  Codec: new (name: string, level: number, options?: NativeDictCodecOptions) => NativeCodec
+  /** Trains a zstd dictionary on a libuv pool thread; the samples are copied before it returns. */
+  trainDictionary(samples: Uint8Array, sampleSizes: Uint32Array, capacity: number, options: NativeTrainOptions): Promise<{ dictionary: Uint8Array; k: number; d: number }>
+  /** The id in a zstd dictionary's header (0: raw content). */
+  dictionaryId(dictionary: Uint8Array): number
+  /** Whether the zstd dictionary codec loads the entropy tables at this level by default. */
+  dictionaryUsesTables(level: number, dictionaryBytes: number): boolean
   fillPage(dst: Uint8Array, offset: number, lo: number, hi: number): void
   /** plan: [arena, dstOffset, srcOffset, length] per object; sums[srcOffset / 4096] gets each object's checksum. */
   copyObjects(arenas: readonly (Uint8Array | undefined)[], plan: Int32Array, count: number, src: Uint8Array, sums?: Uint32Array): void

@@ -2,6 +2,7 @@
 #include <napi.h>
 #include "../codecs/codec.h"
 #include "codec_object.h"
+#include "dictionary_ops.h"
 
 namespace zstash {
 Napi::Value FillPageJs(const Napi::CallbackInfo& info);
@@ -17,6 +18,9 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("copyObjects", Napi::Function::New(env, zstash::CopyObjectsJs, "copyObjects"));
   exports.Set("checksum", Napi::Function::New(env, zstash::ChecksumJs, "checksum"));
   exports.Set("checkObjects", Napi::Function::New(env, zstash::CheckObjectsJs, "checkObjects"));
+  exports.Set("trainDictionary", Napi::Function::New(env, zstash::TrainDictionaryJs, "trainDictionary"));
+  exports.Set("dictionaryId", Napi::Function::New(env, zstash::DictionaryIdJs, "dictionaryId"));
+  exports.Set("dictionaryUsesTables", Napi::Function::New(env, zstash::DictionaryUsesTablesJs, "dictionaryUsesTables"));
   exports.Set("codecLibraries", Napi::String::New(env, zstash::CodecLibraryVersions()));
   exports.Set("pageSize", Napi::Number::New(env, zstash::kPageSize));
   zstash::RegisterDevices(env, exports);

@@ -4,6 +4,7 @@
 #include "../batch/decompress_jobs.h"
 #include "../common/checksum.h"
 #include "args.h"
+#include "dictionary_ops.h"
 
 namespace zstash {
 namespace {
@@ -29,8 +30,10 @@ CodecObject::CodecObject(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Code
   Args a(info, "Codec");
   int level = static_cast<int>(a.Int(1, "level", -1000000, 1000000));
   if (!a.ok()) return;
-  std::string error;
-  codec_ = MakeCodec(info[0].As<Napi::String>().Utf8Value(), level, &error);
+  std::string error, name = info[0].As<Napi::String>().Utf8Value();
+  // A third argument { dictionary, … } makes the dictionary form of the codec.
+  bool dictionary = info.Length() > 2 && !info[2].IsUndefined();
+  codec_ = dictionary ? MakeDictCodecFromJs(env, name, level, info[2], &error) : MakeCodec(name, level, &error);
   if (!codec_) ThrowOnce(env, error);
 }
 

@@ -6,7 +6,8 @@
 namespace zstash {
 
 // JS class `Codec`: one codec instance with its own contexts. JS makes one per
-// thread (the owner thread, and each worker).
+// thread (the owner thread, and each worker). `new Codec(name, level, { dictionary })`
+// makes the dictionary form (native/codecs/dict_codecs.h) with the same methods.
 class CodecObject : public Napi::ObjectWrap<CodecObject> {
  public:
   static Napi::Function Define(Napi::Env env);
