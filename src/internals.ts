@@ -16,7 +16,14 @@ export { EntryTable, EntryKind } from './entries/entry-table.js'
 export { TEST_HOOKS } from './store/test-hooks.js'
 export type { TestHooks } from './store/test-hooks.js'
 export { loadNative } from './native.js'
-export type { NativeAddon, NativeCodec } from './native.js'
+export type { NativeAddon, NativeCodec, NativeDictCodecOptions, NativeTrainOptions } from './native.js'
+export {
+  trainDictionary, samplePages, measureRatio, openDictionaryCodec, DictionaryRegistry, DictionaryError,
+  MAX_DICTIONARY_ID, DEFAULT_DICTIONARY_BYTES, DICTIONARY_FORMATS,
+} from './codecs/dictionary.js'
+export type {
+  TrainDictionaryOptions, TrainedDictionary, PageSample, RatioMeasure, DictionaryEntry, DriftReport, DictionaryRegistryOptions, DictionaryFormat,
+} from './codecs/dictionary.js'
 export { openDeviceBackend, isDeviceCompressor, parseDeviceName, DeviceBackend, cpuAffinity } from './devices/index.js'
 export type { DeviceCompressBackend, OpenDeviceOptions } from './devices/index.js'
 export { sizeName } from './swapcache/index.js'
