@@ -29,3 +29,4 @@ export type { DeviceCompressBackend, OpenDeviceOptions } from './devices/index.j
 export { sizeName } from './swapcache/index.js'
 export * as usemem from './usemem/index.js'
 export * as report from './report/index.js'
+export { BatchHistogram, parseListen, isLoopback, STORE_METRICS, SWAPCACHE_METRICS, BACKEND_METRIC, HISTOGRAMS, REJECT_REASONS } from './metrics/index.js'
