@@ -213,6 +213,10 @@ describe('samplePages', () => {
     expect(s.indexes[9] - s.indexes[0]).toBeGreaterThan(60)
     expect(Buffer.compare(s.pages.subarray(0, PAGE_SIZE), page(pages, s.indexes[0]))).toBe(0)
     expect(samplePages(new Uint8Array(4 * PAGE_SIZE), 4).indexes.length).toBe(0)
+    // An unaligned view (a Buffer slice) works the same.
+    const shifted = new Uint8Array(new ArrayBuffer(pages.length + 3), 3, pages.length)
+    shifted.set(pages)
+    expect(samplePages(shifted, 10).indexes).toEqual(s.indexes)
     expect(() => samplePages(new Uint8Array(100), 1)).toThrow(InvalidArgumentError)
   })
 })

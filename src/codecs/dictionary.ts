@@ -134,7 +134,8 @@ export function samplePages(pages: Uint8Array, count: number): PageSample {
   if (!(pages instanceof Uint8Array) || pages.length % PAGE_SIZE !== 0) throw new InvalidArgumentError('pages must be a Uint8Array of whole pages')
   const n = pages.length / PAGE_SIZE
   const want = Math.min(intIn(count, 1, 1 << 24, 'count'), n)
-  const words = new BigUint64Array(pages.buffer, pages.byteOffset, pages.byteOffset % 8 === 0 ? pages.length / 8 : 0)
+  // Word compares when the view is 8-byte aligned (a Buffer from a pool may not be).
+  const words = pages.byteOffset % 8 === 0 ? new BigUint64Array(pages.buffer, pages.byteOffset, pages.length / 8) : new BigUint64Array(0)
   const picked: number[] = []
   // Walk the stride from an offset that moves each round, so skipped pages are replaced by others spread out as well.
   const stride = n / want
