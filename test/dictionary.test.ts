@@ -1,4 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest'
+import { Worker } from 'node:worker_threads'
+import { createRequire } from 'node:module'
 import fc from 'fast-check'
 import {
   loadNative, PAGE_SIZE, PageStatus, DecodeStatus, trainDictionary, samplePages, measureRatio, openDictionaryCodec,
@@ -136,6 +138,40 @@ describe.each([
     expect(compress(codec, page(corpora.node, 1200), 8).status).toBe(PageStatus.Incompressible)
     expect(compress(codec, page(corpora.node, 1200), 1).status).toBe(PageStatus.Incompressible)
   })
+})
+
+describe('a worker thread builds its own codec from shared dictionary bytes', () => {
+  it('compresses in a worker, decodes here', async () => {
+    const reg = new DictionaryRegistry()
+    const entry = reg.add(dicts.py, { format: 'zstd', level: 3, trainedRatio: 2 })
+    const n = 64
+    const input = new Uint8Array(new SharedArrayBuffer(n * PAGE_SIZE))
+    input.set(corpora.py.subarray(1024 * PAGE_SIZE, (1024 + n) * PAGE_SIZE))
+    const output = new Uint8Array(new SharedArrayBuffer(n * PAGE_SIZE))
+    const status = new Int32Array(new SharedArrayBuffer(n * 4))
+    const internals = createRequire(import.meta.url).resolve('zstash/internals')
+    const worker = new Worker(`
+      const { workerData, parentPort } = require('node:worker_threads')
+      import(${JSON.stringify('file://' + internals)}).then(({ loadNative }) => {
+        const { dict, id, input, output, status, n } = workerData
+        const codec = new (loadNative().Codec)('zstd', 3, { dictionary: new Uint8Array(dict), id })
+        codec.compressBatch(new Uint8Array(input), 0, n, new Uint8Array(output), 0, new Int32Array(status), 0, 4095, true, -1)
+        parentPort.postMessage('done')
+      })`, { eval: true, workerData: { dict: entry.bytes.buffer, id: entry.id, input: input.buffer, output: output.buffer, status: status.buffer, n } })
+    await new Promise((resolve, reject) => { worker.once('message', resolve); worker.once('error', reject) })
+    await worker.terminate()
+    const here = reg.codec(entry.id)
+    let decoded = 0
+    for (let i = 0; i < n; i++) {
+      if (status[i] <= 0) continue
+      expect(output[i * PAGE_SIZE]).toBe(entry.id)
+      const { r, page: back } = decode(here, output.subarray(i * PAGE_SIZE, i * PAGE_SIZE + status[i]))
+      expect(r).toBe(PAGE_SIZE)
+      expect(Buffer.compare(back, page(input, i))).toBe(0)
+      decoded++
+    }
+    expect(decoded).toBeGreaterThan(n / 2)
+  }, 30_000)
 })
 
 describe('dictionary gains on held-out fixture pages', () => {

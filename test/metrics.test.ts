@@ -188,6 +188,28 @@ describe('metrics of a SwapCache', () => {
   }, 30_000)
 })
 
+describe('device backend counters', () => {
+  it('labels the simulated device\'s counters with its backend name and path', async () => {
+    const store = await PageStore.open({ compressor: 'sim' })
+    const registry = new client.Registry()
+    const m = createMetrics({ registry, source: store })
+    try {
+      await store.storeFolio(0, readCorpusPages('node-2k', 64))
+      const f = parsePrometheusText(await m.text())
+      const s = store.stats()
+      expect(s.backend.path).toBe('simulated')
+      const counters = Object.entries(s.backend.counters)
+      expect(counters.length).toBeGreaterThan(3)
+      for (const [counter, v] of counters) {
+        expect(sampleValue(f, 'zswap_backend_counter', 'zswap_backend_counter', { backend: 'sim', path: 'simulated', counter })).toBe(v)
+      }
+    } finally {
+      m.unregister()
+      await store.close()
+    }
+  }, 30_000)
+})
+
 describe('a new stats() field is one table row', () => {
   it('exposes zswap_written_back_pages_total when the source has written_back_pages', async () => {
     const registry = new client.Registry()
