@@ -68,7 +68,7 @@ interface Run {
 function compressAll(codec: NativeCodec, pages: Uint8Array, run: Run): number {
   const n = pages.length / PAGE_SIZE
   const t0 = performance.now()
-  for (let first = 0; first < n; first += 8) codec.compressBatch(pages, first, Math.min(8, n - first), run.out, first, run.status, first, PAGE_SIZE - 1, true, -1)
+  for (let first = 0; first < n; first += 8) codec.compressBatch(pages, first, Math.min(8, n - first), run.out, first, run.status, first, PAGE_SIZE - 1, true)
   return performance.now() - t0
 }
 

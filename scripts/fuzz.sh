@@ -28,7 +28,7 @@ node --input-type=module -e '
     ["zstd", 1, { dictionary: dict, id: 1, tables: false }], ["zstd", 9, { dictionary: dict, id: 1, tables: true }], ["lz4", 1, { dictionary: dict, id: 1 }]]
   codecs.forEach(([c, level, opts], sel) => {
     const codec = new native.Codec(c, level, opts), out = new Uint8Array(pages.length), st = new Int32Array(16)
-    codec.compressBatch(pages, 0, 16, out, 0, st, 0, 4095, false, -1)
+    codec.compressBatch(pages, 0, 16, out, 0, st, 0, 4095, false)
     for (let i = 0; i < 16; i++) if (st[i] > 0) writeFileSync(`'"$out"'/corpus/${c}${opts ? "-dict" + level : ""}-${i}`, Buffer.concat([Buffer.from([sel]), out.subarray(i*4096, i*4096 + st[i])]))
   })'
 ZSTASH_FUZZ_DICT="$out/dict.bin" "$out/decode_fuzz" -max_total_time="$seconds" -max_len=8192 -print_final_stats=1 "$out/corpus"

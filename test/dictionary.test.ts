@@ -32,7 +32,7 @@ function page(pages: Uint8Array, i: number): Uint8Array {
 function compress(codec: NativeCodec, p: Uint8Array, threshold = PAGE_SIZE - 1): { status: number; out: Uint8Array } {
   const out = new Uint8Array(PAGE_SIZE)
   const status = new Int32Array(1)
-  codec.compressBatch(p, 0, 1, out, 0, status, 0, threshold, false, -1)
+  codec.compressBatch(p, 0, 1, out, 0, status, 0, threshold, false)
   return { status: status[0], out: out.subarray(0, Math.max(0, status[0])) }
 }
 
@@ -75,7 +75,7 @@ describe.each([
     const pages = corpora.py.subarray(1024 * PAGE_SIZE, (1024 + n) * PAGE_SIZE)
     const out = new Uint8Array(n * PAGE_SIZE)
     const status = new Int32Array(n)
-    codec.compressBatch(pages, 0, n, out, 0, status, 0, PAGE_SIZE - 1, true, -1)
+    codec.compressBatch(pages, 0, n, out, 0, status, 0, PAGE_SIZE - 1, true)
     const jobs: number[] = []
     for (let i = 0; i < n; i++) if (status[i] > 0) jobs.push(0, i * PAGE_SIZE, status[i], jobs.length / 4)
     const count = jobs.length / 4
@@ -155,7 +155,7 @@ describe('a worker thread builds its own codec from shared dictionary bytes', ()
       import(${JSON.stringify('file://' + internals)}).then(({ loadNative }) => {
         const { dict, id, input, output, status, n } = workerData
         const codec = new (loadNative().Codec)('zstd', 3, { dictionary: new Uint8Array(dict), id })
-        codec.compressBatch(new Uint8Array(input), 0, n, new Uint8Array(output), 0, new Int32Array(status), 0, 4095, true, -1)
+        codec.compressBatch(new Uint8Array(input), 0, n, new Uint8Array(output), 0, new Int32Array(status), 0, 4095, true)
         parentPort.postMessage('done')
       })`, { eval: true, workerData: { dict: entry.bytes.buffer, id: entry.id, input: input.buffer, output: output.buffer, status: status.buffer, n } })
     await new Promise((resolve, reject) => { worker.once('message', resolve); worker.once('error', reject) })

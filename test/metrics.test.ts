@@ -38,7 +38,7 @@ describe('metrics endpoint over a live PageStore', () => {
     const n = folio.length / PAGE_SIZE
     const status = new Int32Array(n)
     const out = new Uint8Array(folio.length)
-    new codec('lz4', 1).compressBatch(folio, 0, n, out, 0, status, 0, PAGE_SIZE - 1, true, -1)
+    new codec('lz4', 1).compressBatch(folio, 0, n, out, 0, status, 0, PAGE_SIZE - 1, true)
     for (let first = 0; first < n; first += 8) observer().observeBatch(Math.min(8, n - first))
     observer().observeCompressed(status, 0, n)
     return ok
@@ -88,6 +88,8 @@ describe('metrics endpoint over a live PageStore', () => {
     expectMetric('zswpin_total', 'counter', s.zswpin)
     expect(s.zswpin).toBe(20)
     expectMetric('zswap_pool_limit_hit_total', 'counter', s.pool_limit_hit)
+    expectMetric('zswap_stores_in_flight', 'gauge', s.stores_in_flight)
+    expectMetric('zswap_reserved_bytes', 'gauge', s.reserved_bytes)
     expectMetric('zswap_decompress_fail_total', 'counter', s.decompress_fail)
     expectMetric('zswpout_folios_total', 'counter', 9, { size: '64kB' })
     for (const reason of ['compress_fail', 'compress_poor', 'alloc_fail', 'backend_fail']) {

@@ -7,6 +7,7 @@
 #include <vector>
 #include "../codecs/dict_codecs.h"
 #include "../codecs/dict_trainer.h"
+#include "args.h"
 #include "typed_views.h"
 #include <zstd.h>
 
@@ -18,6 +19,7 @@ constexpr size_t kMaxDictionary = 16u << 20;
 
 bool OptionalNumber(const Napi::Object& o, const char* key, double lo, double hi, double* out, std::string* error) {
   Napi::Value v = o.Get(key);
+  if (o.Env().IsExceptionPending()) return false;  // a throwing getter: leave its exception
   if (v.IsUndefined()) return true;
   if (!v.IsNumber()) {
     *error = std::string(key) + " must be a number";
@@ -34,8 +36,9 @@ bool OptionalNumber(const Napi::Object& o, const char* key, double lo, double hi
 
 bool OptionalFlag(const Napi::Object& o, const char* key, bool* out) {
   Napi::Value v = o.Get(key);
+  if (o.Env().IsExceptionPending()) return false;
   if (!v.IsUndefined()) *out = v.ToBoolean();
-  return true;
+  return !o.Env().IsExceptionPending();
 }
 
 // Samples and the trained dictionary live in this object, so the pool thread
@@ -81,8 +84,7 @@ class TrainWorker final : public Napi::AsyncWorker {
 };
 
 Napi::Value Throw(Napi::Env env, const std::string& message, bool range = false) {
-  if (range) Napi::RangeError::New(env, message).ThrowAsJavaScriptException();
-  else Napi::TypeError::New(env, message).ThrowAsJavaScriptException();
+  ThrowOnce(env, message, range);
   return env.Undefined();
 }
 
@@ -98,6 +100,7 @@ std::unique_ptr<PageCodec> MakeDictCodecFromJs(Napi::Env env, const std::string&
   uint8_t* dict = nullptr;
   size_t dict_bytes = 0, elem = 0;
   Napi::Value d = o.Get("dictionary");
+  if (env.IsExceptionPending()) return nullptr;
   if (!d.IsTypedArray() || !TypedArrayBytes(env, d, &dict, &dict_bytes, &elem) || elem != 1) {
     *error = "options.dictionary must be a Uint8Array";
     return nullptr;
@@ -112,14 +115,16 @@ std::unique_ptr<PageCodec> MakeDictCodecFromJs(Napi::Env env, const std::string&
     ZstdDictOptions z;
     z.id = static_cast<uint8_t>(id);
     Napi::Value tables = o.Get("tables");
+    if (env.IsExceptionPending()) return nullptr;
     if (tables.IsBoolean()) z.tables = tables.As<Napi::Boolean>().Value() ? ZstdDictOptions::kUse : ZstdDictOptions::kSkip;
     else if (!tables.IsUndefined() && !(tables.IsString() && tables.As<Napi::String>().Utf8Value() == "auto")) {
       *error = "options.tables must be true, false or 'auto'";
       return nullptr;
     }
-    OptionalFlag(o, "dictIdFlag", &z.dict_id_flag);
-    OptionalFlag(o, "contentSizeFlag", &z.content_size);
-    OptionalFlag(o, "checksumFlag", &z.checksum);
+    if (!OptionalFlag(o, "dictIdFlag", &z.dict_id_flag) || !OptionalFlag(o, "contentSizeFlag", &z.content_size) ||
+        !OptionalFlag(o, "checksumFlag", &z.checksum)) {
+      return nullptr;
+    }
     return MakeZstdDictCodec(dict, dict_bytes, level, z, error);
   }
   if (name == "lz4") {
@@ -168,6 +173,7 @@ Napi::Value TrainDictionaryJs(const Napi::CallbackInfo& info) {
   std::string error;
   double k = 0, dmer = 0, steps = 0, f = 0, accel = 0, split = 0, threads = 1, level = 3, id = 0;
   Napi::Value algorithm = o.Get("algorithm");
+  if (env.IsExceptionPending()) return env.Undefined();
   if (!algorithm.IsUndefined()) {
     std::string a = algorithm.IsString() ? algorithm.As<Napi::String>().Utf8Value() : "";
     if (a == "cover") t.algorithm = TrainOptions::kCover;
@@ -178,7 +184,7 @@ Napi::Value TrainDictionaryJs(const Napi::CallbackInfo& info) {
       !OptionalNumber(o, "accel", 0, 10, &accel, &error) || !OptionalNumber(o, "split", 0, 1, &split, &error) ||
       !OptionalNumber(o, "threads", 1, 64, &threads, &error) || !OptionalNumber(o, "level", -7, 22, &level, &error) ||
       !OptionalNumber(o, "dictId", 0, 4294967295.0, &id, &error)) {
-    return Throw(env, error, true);
+    return Throw(env, error.empty() ? "bad trainDictionary options" : error, true);
   }
   if (k && dmer > k) return Throw(env, "d must not exceed k", true);
   t.k = static_cast<unsigned>(k);

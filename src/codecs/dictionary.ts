@@ -182,7 +182,7 @@ export function measureRatio(codec: NativeCodec, pages: Uint8Array, threshold = 
   let inputBytes = 0, storedBytes = 0
   for (let first = 0; first < n; first += 8) {
     const count = Math.min(8, n - first)
-    codec.compressBatch(pages, first, count, out, 0, status, 0, threshold, true, -1)
+    codec.compressBatch(pages, first, count, out, 0, status, 0, threshold, true)
     for (let i = 0; i < count; i++) {
       const s = status[i]
       if (s === PageStatus.SameFilled) continue

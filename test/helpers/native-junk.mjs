@@ -64,6 +64,28 @@ for (const c of [codec, zstd]) {
   hammer('decompress', c.decompress, c, 7)
   hammer('decompressBatch', c.decompressBatch, c, 7)
 }
+// Dictionary codecs (a raw-content dictionary), their options, and the trainer.
+const dict = new Uint8Array(4096).map((_, i) => (i * 7) & 0xff)
+const dictCodecs = [new native.Codec('zstd', 3, { dictionary: dict, id: 1 }), new native.Codec('zstd', 9, { dictionary: dict, id: 2, tables: true }), new native.Codec('lz4', 1, { dictionary: dict, id: 3 })]
+for (const c of dictCodecs) {
+  hammer('dict compressBatch', c.compressBatch, c, 10)
+  hammer('dict decompress', c.decompress, c, 7)
+  hammer('dict decompressBatch', c.decompressBatch, c, 7)
+}
+hammer('Codec options', function (...a) { return new native.Codec(pick(['zstd', 'lz4', 'deflate']), 3, ...a) }, undefined, 1)
+hammer('Codec dictionary', function (...a) { return new native.Codec(pick(['zstd', 'lz4']), 3, { dictionary: a[0], id: a[1], tables: a[2], checksumFlag: a[3] }) }, undefined, 4)
+const trap = () => { throw new Error('trap') }
+const throwing = new Proxy({}, { get: trap })
+for (const name of ['zstd', 'lz4']) {
+  call('Codec throwing options', function () { return new native.Codec(name, 3, throwing) }, undefined, [])
+  call('Codec throwing id', function () { return new native.Codec(name, 3, { dictionary: dict, get id() { return trap() } }) }, undefined, [])
+  call('Codec throwing tables', function () { return new native.Codec(name, 3, { dictionary: dict, id: 1, get tables() { return trap() }, get checksumFlag() { return trap() } }) }, undefined, [])
+}
+hammer('trainDictionary', native.trainDictionary, undefined, 4)
+call('trainDictionary throwing options', native.trainDictionary, undefined, [new Uint8Array(8192), new Uint32Array([4096, 4096]), 4096, throwing])
+call('trainDictionary throwing k', native.trainDictionary, undefined, [new Uint8Array(8192), new Uint32Array([4096, 4096]), 4096, { get k() { return trap() } }])
+hammer('dictionaryId', native.dictionaryId, undefined, 2)
+hammer('dictionaryUsesTables', native.dictionaryUsesTables, undefined, 3)
 hammer('fillPage', native.fillPage, undefined, 5)
 hammer('copyObjects', native.copyObjects, undefined, 6)
 hammer('checksum', native.checksum, undefined, 4)
