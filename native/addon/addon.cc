@@ -2,6 +2,7 @@
 #include <napi.h>
 #include "../codecs/codec.h"
 #include "codec_object.h"
+#include "../tier/object_sealer.h"
 
 namespace zstash {
 Napi::Value FillPageJs(const Napi::CallbackInfo& info);
@@ -15,6 +16,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("copyObjects", Napi::Function::New(env, zstash::CopyObjectsJs, "copyObjects"));
   exports.Set("codecLibraries", Napi::String::New(env, zstash::CodecLibraryVersions()));
   exports.Set("pageSize", Napi::Number::New(env, zstash::kPageSize));
+  exports.Set("ObjectSealer", zstash::ObjectSealer::Define(env));
   zstash::RegisterDevices(env, exports);
   return exports;
 }
