@@ -19,3 +19,6 @@ export type { DeviceCompressBackend, DecompressMany, OpenDeviceOptions } from '.
 export { sizeName } from './swapcache/index.js'
 export * as usemem from './usemem/index.js'
 export * as report from './report/index.js'
+export * as tier from './tier/index.js'
+export { BackingStoreError } from './errors.js'
+export type { BackingStoreReason } from './errors.js'
