@@ -520,7 +520,8 @@ describe('file store model', () => {
           } else {
             await store.compact()
             const st = store.stats()
-            expect(st.backing_bytes).toBeLessThanOrEqual(1.05 * st.record_bytes + st.file!.segment_bytes)
+            // compactRatio 1.05: compaction reaches 1.025x the live records plus the open segment.
+            expect(st.backing_bytes, JSON.stringify(st.file)).toBeLessThanOrEqual(1.05 * st.record_bytes + st.file!.segment_bytes)
           }
           const st = store.stats()
           expect(st.objects).toBe(model.size)
@@ -534,10 +535,9 @@ describe('file store model', () => {
           const r = await store.getMany(g)
           expect(r.failures).toBe(0)
         }
-        if (process.env.ZSTASH_DEBUG_MODEL) console.log(ops.length, JSON.stringify(store.stats().file))
       } finally {
         await store.close()
       }
-    }), { numRuns: 30 })
+    }), { numRuns: Number(process.env.ZSTASH_MODEL_RUNS ?? 30), endOnFailure: true })
   })
 })

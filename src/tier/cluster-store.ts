@@ -105,8 +105,9 @@ export class ClusterStore implements BackingStore {
     } catch (err) {
       client.disconnect()
       sealer.destroy()
-      const cause = store.lastNodeError ?? err
-      throw new BackingStoreError(redisReason(cause), `cannot connect to the cluster (${options.nodes.map((n) => `${n.host}:${n.port}`).join(', ')}): ${(cause as Error).message}`, { cause })
+      let cause = (err as { lastNodeError?: Error }).lastNodeError ?? store.lastNodeError ?? err
+      while ((cause as { lastNodeError?: Error }).lastNodeError) cause = (cause as { lastNodeError: Error }).lastNodeError
+      throw new BackingStoreError(redisReason(cause), `cannot connect to the cluster (${options.nodes.map((n) => `${n.host}:${n.port}`).join(', ')}): ${(cause as Error).message}`, { cause: err })
     }
     return store
   }
@@ -413,6 +414,9 @@ function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<
 /** The BackingStoreReason of a client or server error. */
 export function redisReason(err: unknown): BackingStoreReason {
   if (err instanceof BackingStoreError) return err.reason
+  // ioredis's ClusterAllFailedError ("Failed to refresh slots cache") carries the node's own error.
+  const last = (err as { lastNodeError?: unknown } | undefined)?.lastNodeError
+  if (last) return redisReason(last)
   const msg = err instanceof Error ? err.message : String(err)
   if (/timed? ?out/i.test(msg)) return 'timeout'
   if (/^(NOAUTH|WRONGPASS|NOPERM)|\bWRONGPASS\b|\bNOAUTH\b|\bNOPERM\b|invalid (username|password)/i.test(msg)) return 'auth'

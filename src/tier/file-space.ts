@@ -112,6 +112,14 @@ export class FileSpace {
     return this.count < before ? this.count : -1
   }
 
+  /** Dead bytes inside segments that hold anything (what cleaning Closed segments reclaims). */
+  fragmentedBytes(): number {
+    let used = 0
+    for (let s = 0; s < this.count; s++) if (this.state[s] !== SegmentState.Free) used++
+    const openTail = this.open >= 0 ? this.segmentBytes - this.openUsed : 0
+    return used * this.segmentBytes - openTail - this.liveBytes
+  }
+
   freeSegments(): number {
     let n = 0
     for (let s = 0; s < this.count; s++) if (this.state[s] === SegmentState.Free) n++
@@ -135,9 +143,10 @@ export class FileSpace {
    * Segments to empty next, at most `max`, together holding at most `budget` live bytes.
    * First choice: the top segments, when free segments below can take their records
    * (the file then shrinks). Otherwise the Closed segments with the fewest live bytes,
-   * as long as moving them frees more than it costs.
+   * among those less than `maxLiveFraction` live (cleaning a fuller one costs more I/O
+   * than the bound needs).
    */
-  pickVictims(max: number, budget: number): number[] {
+  pickVictims(max: number, budget: number, maxLiveFraction: number): number[] {
     const S = this.segmentBytes
     let top = this.top()
     if (top >= 0 && top === this.open && this.reusableBelow(top) > 0) {
@@ -157,7 +166,7 @@ export class FileSpace {
     if (victims.length > 0) return victims
     const candidates: number[] = []
     for (let s = 0; s < this.count; s++) {
-      if (this.state[s] === SegmentState.Closed && this.writes[s] === 0 && this.live[s] < 0.9 * S) candidates.push(s)
+      if (this.state[s] === SegmentState.Closed && this.writes[s] === 0 && this.live[s] < maxLiveFraction * S) candidates.push(s)
     }
     candidates.sort((a, b) => this.live[a] - this.live[b])
     // Move only as much as free space can take (the first victim always goes: with no free

@@ -356,6 +356,11 @@ export class FileStore implements BackingStore {
     return Math.min(this.fileEnd, this.space.count * this.space.segmentBytes)
   }
 
+  /** Compaction runs down to halfway between 1 and compactRatio. */
+  private target(): number {
+    return 1 + (this.ratio - 1) / 2
+  }
+
   private overThreshold(ratio: number): boolean {
     return this.backingBytes() > ratio * this.space.liveBytes + this.space.segmentBytes
   }
@@ -369,19 +374,26 @@ export class FileStore implements BackingStore {
   }
 
   private async compactLoop(): Promise<void> {
-    const target = 1 + (this.ratio - 1) / 2
+    const target = this.target()
     try {
       this.trimTail()
-      // Each step must shrink the dead space; a few steps that do not (a victim's records
-      // landing where they add dead space) end the run instead of looping.
-      let dead = this.backingBytes() - this.space.liveBytes
+      // Progress is a new low of the file size (top segments evacuated) or of the dead bytes
+      // inside used segments (sparse ones cleaned; the file may grow by a segment meanwhile).
+      // A few steps with neither end the run, and so does a hard cap, so it cannot cycle.
+      let minBacking = this.backingBytes()
+      let minFragmented = this.space.fragmentedBytes()
       let stalled = 0
-      while (!this.closed && this.overThreshold(target) && stalled < 4) {
+      let steps = 4 * this.space.count + 16
+      while (!this.closed && this.overThreshold(target) && stalled < 4 && steps-- > 0) {
         if (!(await this.compactStep())) break
-        const now = this.backingBytes() - this.space.liveBytes
-        stalled = now < dead ? 0 : stalled + 1
-        dead = Math.min(dead, now)
+        const backing = this.backingBytes()
+        const fragmented = this.space.fragmentedBytes()
+        stalled = backing < minBacking || fragmented < minFragmented ? 0 : stalled + 1
+        minBacking = Math.min(minBacking, backing)
+        minFragmented = Math.min(minFragmented, fragmented)
       }
+      // Picking victims may close an empty open segment at the top: drop it too.
+      this.trimTail()
     } catch {
       // A failed truncate leaves the file larger, nothing else: records are only
       // republished after their new copies are written.
@@ -393,7 +405,7 @@ export class FileStore implements BackingStore {
   private async compactStep(): Promise<boolean> {
     const space = this.space
     const S = space.segmentBytes
-    const victims = space.pickVictims(VICTIMS_PER_STEP, VICTIMS_PER_STEP * S)
+    const victims = space.pickVictims(VICTIMS_PER_STEP, VICTIMS_PER_STEP * S, 1 / this.target())
     if (victims.length === 0) return false
     for (const v of victims) space.pin(v)
     const image = Buffer.allocUnsafe(victims.length * S)
