@@ -3,7 +3,8 @@
  * started here and stopped in afterAll: round trips of real pages, one MGET per
  * batch, ciphertext on the server, tampered / swapped / stale / foreign values,
  * two stores on one cluster, batched deletes, a node down (SIGKILL) and paused
- * (SIGSTOP), reconnection, close in flight, AUTH and ACL errors.
+ * (SIGSTOP), reconnection, close in flight, AUTH and ACL errors; and TLS on a
+ * second, TLS-only cluster.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Cluster } from 'ioredis'
@@ -322,5 +323,34 @@ describe.skipIf(!available)('cluster store', () => {
     expect(err).toBeInstanceOf(BackingStoreError)
     expect(err.reason).toBe('unavailable')
     expect(Date.now() - t0).toBeLessThan(5000)
+  })
+})
+
+describe.skipIf(!available)('cluster store over TLS', () => {
+  let cluster: RedisCluster
+  let corpus: CompressedPages
+
+  beforeAll(async () => {
+    corpus = compressedCorpus(64)
+    cluster = await startRedisCluster({ masters: 3, tls: true, password: PASSWORD })
+  }, 60_000)
+  afterAll(async () => { await cluster?.stop() }, 60_000)
+
+  it('passes TLS options through to every node, and cannot connect without them', async () => {
+    const store = await tier.openBackingStore({ type: 'cluster', nodes: cluster.nodes, password: PASSWORD, tls: { ca: cluster.tlsCa } }) as tier.ClusterStore
+    try {
+      const locs = await store.putMany(putBatchOf(corpus, range(0, 32)))
+      const g = getBatchOf(locs, range(0, 32).map((i) => 100_000 + i))
+      const r = await store.getMany(g)
+      expect(r.failures).toBe(0)
+      range(0, 32).forEach((page, k) => expect(Buffer.compare(slot(g.into, k, r.status[k]), corpus.object(page))).toBe(0))
+    } finally {
+      await store.close()
+    }
+    for (const tls of [undefined, true] as const) { // plain TCP to a TLS port; TLS without our CA
+      const err = await tier.openBackingStore({ type: 'cluster', nodes: cluster.nodes, password: PASSWORD, tls, connectTimeoutMs: 500 }).catch((e) => e)
+      expect(err).toBeInstanceOf(BackingStoreError)
+      expect(err.reason).toBe('unavailable')
+    }
   })
 })

@@ -9,7 +9,7 @@
  * and bench/tier.ts; it lives in bench/lib so tsc compiles it for the bench.
  */
 import { spawn, spawnSync, execFileSync, type ChildProcess } from 'node:child_process'
-import { mkdtempSync, rmSync, writeFileSync, mkdirSync, existsSync } from 'node:fs'
+import { mkdtempSync, rmSync, writeFileSync, mkdirSync, existsSync, readFileSync } from 'node:fs'
 import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
@@ -24,6 +24,11 @@ export interface RedisClusterOptions {
   nodeTimeoutMs?: number
   /** maxmemory per node in bytes (0: none). */
   maxmemory?: number
+  /**
+   * Serve TLS only (client and cluster bus), with a CA and a server certificate for
+   * 127.0.0.1 made here with the openssl CLI. The CA's PEM is in `RedisCluster.tlsCa`.
+   */
+  tls?: boolean
 }
 
 export interface RedisCluster {
@@ -37,6 +42,8 @@ export interface RedisCluster {
   restart(i: number): Promise<void>
   /** Waits (bounded) until every node reports cluster_state:ok. */
   waitOk(timeoutMs?: number): Promise<void>
+  /** The CA certificate (PEM) when started with `tls`. */
+  readonly tlsCa: string | undefined
   /** Runs redis-cli against node i; returns stdout. */
   cli(i: number, ...args: string[]): string
   stop(): Promise<void>
@@ -89,14 +96,30 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
   const ports: number[] = []
   for (let i = 0; i < masters; i++) ports.push(await freePortPair(taken))
   const children: (ChildProcess | undefined)[] = new Array(masters)
-  const authArgs = options.password ? ['--no-auth-warning', '-a', options.password] : []
+  let tlsCa: string | undefined
+  const tlsArgs: string[] = []
+  const tlsLines: string[] = []
+  if (options.tls) {
+    const ssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'ignore', timeout: 30_000 })
+    ssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '2', '-subj', '/CN=zstash test CA')
+    ssl('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=127.0.0.1')
+    writeFileSync(path.join(dir, 'san.ext'), 'subjectAltName=IP:127.0.0.1\n')
+    ssl('x509', '-req', '-in', 'server.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'server.crt', '-days', '2', '-extfile', 'san.ext')
+    tlsCa = readFileSync(path.join(dir, 'ca.crt'), 'utf8')
+    tlsArgs.push('--tls', '--cacert', path.join(dir, 'ca.crt'))
+    tlsLines.push(
+      `tls-cert-file ${path.join(dir, 'server.crt')}`, `tls-key-file ${path.join(dir, 'server.key')}`,
+      `tls-ca-cert-file ${path.join(dir, 'ca.crt')}`, 'tls-cluster yes', 'tls-replication yes', 'tls-auth-clients no',
+    )
+  }
+  const authArgs = [...tlsArgs, ...(options.password ? ['--no-auth-warning', '-a', options.password] : [])]
 
   const confFile = (i: number) => path.join(dir, String(ports[i]), 'redis.conf')
   for (let i = 0; i < masters; i++) {
     const nodeDir = path.join(dir, String(ports[i]))
     mkdirSync(nodeDir)
     const lines = [
-      `port ${ports[i]}`,
+      ...(options.tls ? ['port 0', `tls-port ${ports[i]}`, ...tlsLines] : [`port ${ports[i]}`]),
       'bind 127.0.0.1',
       'daemonize no',
       `dir ${nodeDir}`,
@@ -178,6 +201,7 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
     nodes: ports.map((p) => `127.0.0.1:${p}`),
     ports,
     dir,
+    tlsCa,
     signal(i, sig) {
       children[i]?.kill(sig)
     },

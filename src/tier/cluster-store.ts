@@ -105,9 +105,18 @@ export class ClusterStore implements BackingStore {
     } catch (err) {
       client.disconnect()
       sealer.destroy()
-      let cause = (err as { lastNodeError?: Error }).lastNodeError ?? store.lastNodeError ?? err
-      while ((cause as { lastNodeError?: Error }).lastNodeError) cause = (cause as { lastNodeError: Error }).lastNodeError
-      throw new BackingStoreError(redisReason(cause), `cannot connect to the cluster (${options.nodes.map((n) => `${n.host}:${n.port}`).join(', ')}): ${(cause as Error).message}`, { cause: err })
+      const innermost = (e: unknown): Error => {
+        let x = e as Error & { lastNodeError?: Error }
+        while (x?.lastNodeError) x = x.lastNodeError
+        return x
+      }
+      // The connect rejection often says only "Connection is closed."; the node's own error
+      // (WRONGPASS, a TLS certificate failure) came earlier as a 'node error'.
+      const direct = innermost(err)
+      const nodeError = store.lastNodeError ? innermost(store.lastNodeError) : undefined
+      const cause = redisReason(direct) === 'unavailable' && nodeError ? nodeError : direct
+      const detail = nodeError && nodeError !== cause ? `${cause.message} (last node error: ${nodeError.message})` : cause.message
+      throw new BackingStoreError(redisReason(cause), `cannot connect to the cluster (${options.nodes.map((n) => `${n.host}:${n.port}`).join(', ')}): ${detail}`, { cause: err })
     }
     return store
   }
