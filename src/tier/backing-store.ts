@@ -141,7 +141,7 @@ export interface BackingStoreStats {
   pending_deletes: number
   /** putMany calls that rejected. */
   put_failures: number
-  /** Objects getMany could not return, by reason; `missing` includes WRONG_KEY. */
+  /** Objects that could not be written (putMany) or read (getMany), by reason; `missing` includes WRONG_KEY. */
   failures: Record<BackingStoreReason, number>
   /** putMany latency in µs, per batch. */
   put_latency_us: HistogramSummary

@@ -177,7 +177,7 @@ export class ClusterStore implements BackingStore {
       this.counters.putFailures++
       if (this.closed) throw new ClosedError('backing store')
       const reason = redisReason(failure)
-      this.counters.failures[reason]++
+      this.counters.failures[reason] += n
       throw new BackingStoreError(reason, `writeback of ${n} objects to the cluster failed: ${(failure as Error).message}`, { cause: failure })
     }
     const table = this.table

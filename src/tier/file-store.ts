@@ -146,7 +146,7 @@ export class FileStore implements BackingStore {
         // The space taken so far is dead (never counted live): compaction reclaims it.
         for (let k = 0; k < i; k++) this.space.endWrite(this.space.segmentOf(places[k]))
         this.releaseAll(locators, n)
-        return this.failPut(new BackingStoreError('full', `swap file is at its maxBytes (${this.space.count * this.space.segmentBytes} bytes)`))
+        return this.failPut(new BackingStoreError('full', `swap file is at its maxBytes (${this.space.count * this.space.segmentBytes} bytes)`), n)
       }
       places[i] = place
     }
@@ -167,8 +167,8 @@ export class FileStore implements BackingStore {
     if (failure !== undefined || this.closed) {
       for (let i = 0; i < n; i++) this.space.endWrite(this.space.segmentOf(places[i]))
       this.releaseAll(locators, n)
-      if (this.closed) return this.failPut(new ClosedError('backing store'))
-      return this.failPut(new BackingStoreError(ioReason(failure), `writeback to the swap file failed: ${(failure as Error).message}`, { cause: failure }))
+      if (this.closed) return this.failPut(new ClosedError('backing store'), n)
+      return this.failPut(new BackingStoreError(ioReason(failure), `writeback to the swap file failed: ${(failure as Error).message}`, { cause: failure }), n)
     }
     const table = this.table
     let payload = 0
@@ -505,9 +505,9 @@ export class FileStore implements BackingStore {
     for (let i = 0; i < n; i++) this.table.release(locators[i])
   }
 
-  private failPut(err: Error): never {
+  private failPut(err: Error, objects: number): never {
     this.counters.putFailures++
-    if (err instanceof BackingStoreError) this.counters.failures[err.reason]++
+    if (err instanceof BackingStoreError) this.counters.failures[err.reason] += objects
     throw err
   }
 
