@@ -65,7 +65,7 @@ function ceiling(): { seconds: number; bytes: number } {
   for (let i = 0; i < 3; i++) {
     const t0 = performance.now()
     for (let first = 0; first < count; first += 8) {
-      codec.compressBatch(pages, first, Math.min(8, count - first), out, first, status, first, PAGE_SIZE - 1, false, -1)
+      codec.compressBatch(pages, first, Math.min(8, count - first), out, first, status, first, PAGE_SIZE - 1, false)
     }
     seconds = Math.min(seconds, (performance.now() - t0) / 1000)
   }

@@ -107,7 +107,7 @@ for (const corpus of values.corpora!.split(',') as CorpusName[]) {
     const codec = makeCodec(format)
     const comp = new Uint8Array(pages.length)
     const lens = new Int32Array(n)
-    const oneCoreMs = bestOf(repeat, () => codec.compressBatch(pages, 0, n, comp, 0, lens, 0, PAGE_SIZE - 1, true, -1))
+    const oneCoreMs = bestOf(repeat, () => codec.compressBatch(pages, 0, n, comp, 0, lens, 0, PAGE_SIZE - 1, true))
     const oneCore = mb / (oneCoreMs / 1000)
     const timesCores = oneCore * workers
     const measured = mb / ((await parallelCeiling(shared, n, format)) / 1000)

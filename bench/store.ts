@@ -49,7 +49,7 @@ for (const corpus of corpora) {
     const codec = new native.Codec(compressor, 1)
     const out = new Uint8Array(pages.length)
     const status = new Int32Array(n)
-    const ceilingMs = bestOf(repeat, () => codec.compressBatch(pages, 0, n, out, 0, status, 0, PAGE_SIZE - 1, true, -1))
+    const ceilingMs = bestOf(repeat, () => codec.compressBatch(pages, 0, n, out, 0, status, 0, PAGE_SIZE - 1, true))
 
     let store: PageStore | undefined
     const storeMs = await bestOfAsync(repeat, async () => {

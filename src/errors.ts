@@ -4,6 +4,11 @@
  */
 export class ZstashError extends Error {
   readonly code: string
+  /**
+   * Set when an operation that works piece by piece (a SwapCache region's
+   * readAsync/writeAsync) failed part-way: how many leading bytes it completed.
+   */
+  bytesDone?: number
   constructor(code: string, message: string, options?: { cause?: unknown }) {
     super(message, options)
     this.code = code
@@ -52,8 +57,8 @@ const REJECT_CODES: Record<RejectReason, string> = {
 export class DecompressError extends ZstashError {
   readonly key: number
   readonly status: number
-  constructor(key: number, status: number, detail: string) {
-    super('ERR_ZSTASH_DECOMPRESS', `page ${key} failed to decompress (${detail}, status ${status})`)
+  constructor(key: number, status: number, detail: string, options?: { cause?: unknown }) {
+    super('ERR_ZSTASH_DECOMPRESS', `page ${key} failed to decompress (${detail}, status ${status})`, options)
     this.key = key
     this.status = status
   }

@@ -13,17 +13,25 @@ export interface NativeCodec {
     src: Uint8Array, srcPage: number, count: number,
     dst: Uint8Array, dstPage: number,
     status: Int32Array, statusIndex: number,
-    threshold: number, detectSameFilled: boolean, failPage: number,
+    threshold: number, detectSameFilled: boolean,
   ): void
-  decompress(src: Uint8Array, srcOffset: number, length: number, dst: Uint8Array, dstOffset: number): number
-  decompressBatch(arenas: Uint8Array[], jobs: Int32Array, count: number, dst: Uint8Array, status: Int32Array): void
+  /** PAGE_SIZE, or a DecodeStatus; with `checksum`, the object is checked before it is decoded. */
+  decompress(src: Uint8Array, srcOffset: number, length: number, dst: Uint8Array, dstOffset: number, checksum?: number): number
+  decompressBatch(
+    arenas: readonly (Uint8Array | undefined)[], jobs: Int32Array, count: number, dst: Uint8Array, status: Int32Array,
+    sums?: Uint32Array,
+  ): void
 }
 
 export interface NativeAddon {
   Codec: new (name: string, level: number) => NativeCodec
   fillPage(dst: Uint8Array, offset: number, lo: number, hi: number): void
-  /** plan: [arena, dstOffset, srcOffset, length] per object. */
-  copyObjects(arenas: (Uint8Array | undefined)[], plan: Int32Array, count: number, src: Uint8Array): void
+  /** plan: [arena, dstOffset, srcOffset, length] per object; sums[srcOffset / 4096] gets each object's checksum. */
+  copyObjects(arenas: readonly (Uint8Array | undefined)[], plan: Int32Array, count: number, src: Uint8Array, sums?: Uint32Array): void
+  /** CRC32C of bytes[offset, offset + length), as the store checks objects. */
+  checksum(bytes: Uint8Array, offset: number, length: number): number
+  /** status[i] = 0 when job i's object matches sums[i], else a DecodeStatus. */
+  checkObjects(arenas: readonly (Uint8Array | undefined)[], jobs: Int32Array, count: number, sums: Uint32Array, status: Int32Array): void
   codecLibraries: string
   pageSize: number
   // Device entries are typed in src/devices/.

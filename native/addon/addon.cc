@@ -7,6 +7,8 @@
 namespace zstash {
 Napi::Value FillPageJs(const Napi::CallbackInfo& info);
 Napi::Value CopyObjectsJs(const Napi::CallbackInfo& info);
+Napi::Value ChecksumJs(const Napi::CallbackInfo& info);
+Napi::Value CheckObjectsJs(const Napi::CallbackInfo& info);
 void RegisterDevices(Napi::Env env, Napi::Object exports);
 }
 
@@ -14,6 +16,8 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("Codec", zstash::CodecObject::Define(env));
   exports.Set("fillPage", Napi::Function::New(env, zstash::FillPageJs, "fillPage"));
   exports.Set("copyObjects", Napi::Function::New(env, zstash::CopyObjectsJs, "copyObjects"));
+  exports.Set("checksum", Napi::Function::New(env, zstash::ChecksumJs, "checksum"));
+  exports.Set("checkObjects", Napi::Function::New(env, zstash::CheckObjectsJs, "checkObjects"));
   exports.Set("codecLibraries", Napi::String::New(env, zstash::CodecLibraryVersions()));
   exports.Set("pageSize", Napi::Number::New(env, zstash::kPageSize));
   exports.Set("ObjectSealer", zstash::ObjectSealer::Define(env));
