@@ -54,7 +54,7 @@ const codecName = values.codec!
 const codec = new native.Codec(codecName, FORMAT_SPECS[codecName as StreamFormat]?.defaultLevel ?? 1)
 const compressed = new Uint8Array(new SharedArrayBuffer(pages.length))
 const status = new Int32Array(n)
-codec.compressBatch(pages, 0, n, compressed, 0, status, 0, PAGE_SIZE - 1, false, -1)
+codec.compressBatch(pages, 0, n, compressed, 0, status, 0, PAGE_SIZE - 1, false)
 const offsets = new Uint32Array(n)
 const lengths = new Uint32Array(n)
 const sourceIndex = new Uint32Array(n)
@@ -73,7 +73,7 @@ const checksums = new Uint32Array(n)
 // Same-filled pages (a PageStore keeps them as fill words, so they never reach the tier);
 // here every page is written back as a codec object, so the numbers do not lean on them.
 const sameStatus = new Int32Array(n)
-codec.compressBatch(pages, 0, n, new Uint8Array(pages.length), 0, sameStatus, 0, PAGE_SIZE - 1, true, -1)
+codec.compressBatch(pages, 0, n, new Uint8Array(pages.length), 0, sameStatus, 0, PAGE_SIZE - 1, true)
 const sameFilled = sameStatus.filter((s) => s === 0).length
 const load = () => os.loadavg().map((x) => x.toFixed(1)).join(' ')
 console.log(`corpus ${corpusName}: ${n} pages (${fmt(pages.length / 1e6)} MB), ${codecName} objects ${fmt(payloadBytes / 1e6)} MB (mean ${fmt(payloadBytes / n)} B, ratio ${fmt(pages.length / payloadBytes, 2)}), same-filled pages ${fmt(100 * sameFilled / n, 1)}% (written back anyway), ${os.cpus().length} CPUs, node ${process.version}, load average ${load()}`)

@@ -27,7 +27,7 @@ export function compressedCorpus(n: number): CompressedPages {
   const codec = new (loadNative().Codec)('lz4', 1)
   const out = new Uint8Array(count * PAGE_SIZE)
   const status = new Int32Array(count)
-  codec.compressBatch(pages, 0, count, out, 0, status, 0, PAGE_SIZE - 1, false, -1)
+  codec.compressBatch(pages, 0, count, out, 0, status, 0, PAGE_SIZE - 1, false)
   const arenas = [new Uint8Array(new SharedArrayBuffer(1 << 20))]
   const used = [0]
   const sourceIndex = new Uint32Array(count)
