@@ -208,7 +208,7 @@ describe.skipIf(!available)('cluster store', () => {
 
       // Writebacks whose batch lands on the dead node fail as a whole, typed, leaving nothing.
       let failed = 0
-      for (let t = 0; t < 12 && failed === 0; t++) {
+      for (let t = 0; t < 40 && failed === 0; t++) { // a batch lands on the dead node with p = 1/3
         const before = store.stats().objects
         const err = await store.putMany(putBatchOf(corpus, range(300, 308))).then(() => undefined, (e) => e)
         if (err) {
@@ -254,6 +254,9 @@ describe.skipIf(!available)('cluster store', () => {
     const locs = await putAll(store, range(0, 160), 8)
     const batchOwner = await Promise.all(range(0, 20).map((b) => ownerOf(store.keyOf(locs[b * 8])!)))
     const victim = batchOwner[0]
+    // Opened before the pause: connecting needs a slot map, and a paused seed node can
+    // make that time out (typed and bounded, but not what this test is about).
+    const other = await openStore({ commandTimeoutMs: 300 })
     cluster.signal(victim, 'SIGSTOP')
     try {
       const g = getBatchOf(locs, range(0, 160).map((i) => 100_000 + i))
@@ -266,7 +269,6 @@ describe.skipIf(!available)('cluster store', () => {
       }
       expect(store.stats().failures.timeout).toBe(paused)
       // A close now settles every call in flight (a read of the paused node included).
-      const other = await openStore({ commandTimeoutMs: 300 })
       const otherLocs = await other.putMany(putBatchOf(corpus, range(0, 8))).catch(() => undefined)
       const inflight = [
         other.getMany(getBatchOf(locs.subarray(0, 8), range(0, 8).map((i) => 100_000 + i))),
