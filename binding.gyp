@@ -23,7 +23,8 @@
         "native/devices/batch_engine.cc",
         "native/devices/device_registry.cc",
         "native/devices/sim_device.cc",
-        "native/devices/qpl_device.cc"
+        "native/devices/qpl_device.cc",
+        "native/tier/object_sealer.cc"
       ],
       "dependencies": ["zstash_dpdk"],
       "variables": {
@@ -38,9 +39,9 @@
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NODE_ADDON_API_DISABLE_DEPRECATED", "NAPI_DISABLE_CPP_EXCEPTIONS"],
-      "cflags_cc": ["-std=c++17", "-O2", "-fvisibility=hidden", "<!@(pkg-config --cflags libzstd liblz4 libdeflate libisal lzo2)"],
+      "cflags_cc": ["-std=c++17", "-O2", "-fvisibility=hidden", "<!@(pkg-config --cflags libzstd liblz4 libdeflate libisal lzo2 libcrypto)"],
       "cflags_cc!": ["-fno-exceptions", "-std=gnu++17"],
-      "libraries": ["<!@(pkg-config --libs libzstd liblz4 libdeflate libisal lzo2)"]
+      "libraries": ["<!@(pkg-config --libs libzstd liblz4 libdeflate libisal lzo2 libcrypto)"]
     },
     {
       "target_name": "zstash_dpdk",

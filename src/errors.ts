@@ -77,3 +77,25 @@ export class BackendUnavailableError extends ZstashError {
     super('ERR_ZSTASH_BACKEND_UNAVAILABLE', message, options)
   }
 }
+
+/** Why a backing-store operation failed (see BackingStoreError). */
+export type BackingStoreReason =
+  | 'timeout'      // the store did not answer in time (a paused or overloaded cluster node)
+  | 'unavailable'  // the store cannot be reached (a node down, a connection lost, cluster down)
+  | 'auth'         // the store refused our credentials (AUTH/ACL, NOPERM)
+  | 'corrupt'      // an object failed authentication or its checksum: tampered, swapped, stale or foreign
+  | 'missing'      // no object where one should be (deleted, evicted, or lost with a node)
+  | 'full'         // no space left (file store's maxBytes or ENOSPC; Redis OOM)
+  | 'io'           // any other I/O failure
+
+/**
+ * The tier below the pool failed: a writeback batch was not written (nothing of it
+ * is readable and the entries stay in the pool), or an object could not be read back.
+ */
+export class BackingStoreError extends ZstashError {
+  readonly reason: BackingStoreReason
+  constructor(reason: BackingStoreReason, message: string, options?: { cause?: unknown }) {
+    super('ERR_ZSTASH_BACKING_STORE', message, options)
+    this.reason = reason
+  }
+}

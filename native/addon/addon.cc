@@ -3,6 +3,7 @@
 #include "../codecs/codec.h"
 #include "codec_object.h"
 #include "dictionary_ops.h"
+#include "../tier/object_sealer.h"
 
 namespace zstash {
 Napi::Value FillPageJs(const Napi::CallbackInfo& info);
@@ -23,6 +24,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("dictionaryUsesTables", Napi::Function::New(env, zstash::DictionaryUsesTablesJs, "dictionaryUsesTables"));
   exports.Set("codecLibraries", Napi::String::New(env, zstash::CodecLibraryVersions()));
   exports.Set("pageSize", Napi::Number::New(env, zstash::kPageSize));
+  exports.Set("ObjectSealer", zstash::ObjectSealer::Define(env));
   zstash::RegisterDevices(env, exports);
   return exports;
 }
