@@ -57,7 +57,7 @@ async function runModel(folio: '4k' | '64k', limitFolios: number, ops: Op[], see
     try { await fn(); return false } catch (err) { if (err instanceof ResidentLimitError) { done = err.bytesDone; return true } throw err }
   }
   try {
-    for (const op of ops.filter((o) => !('at' in o) || o.at < size)) {
+    for (const op of ops.filter((o) => !('at' in o) || o.at + (o.t === 'u32' ? 4 : 1) <= size)) {
       if (op.t === 'write' || op.t === 'writeAsync') {
         const len = Math.min(op.len, size - op.at)
         const src = new Uint8Array(len).map((_, i) => (op.seed + i * 13) & 0xff)
