@@ -13,13 +13,18 @@
         "native/codecs/deflate_codec.cc",
         "native/codecs/deflate4k_codec.cc",
         "native/codecs/lzo_codec.cc",
+        "native/codecs/zstd_dict_codec.cc",
+        "native/codecs/lz4_dict_codec.cc",
+        "native/codecs/dict_trainer.cc",
+        "native/addon/dictionary_ops.cc",
         "native/devices/register_devices.cc",
         "native/devices/engine_object.cc",
         "native/devices/js_options.cc",
         "native/devices/batch_engine.cc",
         "native/devices/device_registry.cc",
         "native/devices/sim_device.cc",
-        "native/devices/qpl_device.cc"
+        "native/devices/qpl_device.cc",
+        "native/tier/object_sealer.cc"
       ],
       "dependencies": ["zstash_dpdk"],
       "variables": {
@@ -34,9 +39,9 @@
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NODE_ADDON_API_DISABLE_DEPRECATED", "NAPI_DISABLE_CPP_EXCEPTIONS"],
-      "cflags_cc": ["-std=c++17", "-O2", "-fvisibility=hidden", "<!@(pkg-config --cflags libzstd liblz4 libdeflate libisal lzo2)"],
+      "cflags_cc": ["-std=c++17", "-O2", "-fvisibility=hidden", "<!@(pkg-config --cflags libzstd liblz4 libdeflate libisal lzo2 libcrypto)"],
       "cflags_cc!": ["-fno-exceptions", "-std=gnu++17"],
-      "libraries": ["<!@(pkg-config --libs libzstd liblz4 libdeflate libisal lzo2)"]
+      "libraries": ["<!@(pkg-config --libs libzstd liblz4 libdeflate libisal lzo2 libcrypto)"]
     },
     {
       "target_name": "zstash_dpdk",

@@ -76,7 +76,7 @@ function cpuLoop(level: number): { seconds: number[]; bytes: number } {
   for (let i = 0; i < R; i++) {
     const t0 = performance.now()
     for (let first = 0; first < count; first += 8) {
-      codec.compressBatch(pages, first, Math.min(8, count - first), out, first, status, first, PAGE_SIZE - 1, false, -1)
+      codec.compressBatch(pages, first, Math.min(8, count - first), out, first, status, first, PAGE_SIZE - 1, false)
     }
     seconds.push((performance.now() - t0) / 1000)
   }

@@ -207,7 +207,7 @@ for (const corpus of corpora) {
     const codec = new native.Codec(format, 1)
     const comp = new Uint8Array(bytes)
     const lens = new Int32Array(n)
-    codec.compressBatch(pages, 0, n, comp, 0, lens, 0, PAGE_SIZE - 1, true, -1)
+    codec.compressBatch(pages, 0, n, comp, 0, lens, 0, PAGE_SIZE - 1, true)
     const sample = new Uint32Array(20000)
     let x = 7
     let m = 0

@@ -11,6 +11,7 @@ APT_PACKAGES=(
   build-essential python3 pkg-config zstd
   libzstd-dev liblz4-dev libdeflate-dev libisal-dev liblzo2-dev zlib1g-dev
   dpdk-dev libdpdk-dev
+  libssl-dev redis-server redis-tools
 )
 # Extra packages a caller asks for (the test setup adds chromium, for the HTML report test).
 if [ -n "${ZSTASH_EXTRA_APT:-}" ]; then read -r -a extra <<<"$ZSTASH_EXTRA_APT"; APT_PACKAGES+=("${extra[@]}"); fi

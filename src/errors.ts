@@ -4,6 +4,11 @@
  */
 export class ZstashError extends Error {
   readonly code: string
+  /**
+   * Set when an operation that works piece by piece (a SwapCache region's
+   * readAsync/writeAsync) failed part-way: how many leading bytes it completed.
+   */
+  bytesDone?: number
   constructor(code: string, message: string, options?: { cause?: unknown }) {
     super(message, options)
     this.code = code
@@ -52,8 +57,8 @@ const REJECT_CODES: Record<RejectReason, string> = {
 export class DecompressError extends ZstashError {
   readonly key: number
   readonly status: number
-  constructor(key: number, status: number, detail: string) {
-    super('ERR_ZSTASH_DECOMPRESS', `page ${key} failed to decompress (${detail}, status ${status})`)
+  constructor(key: number, status: number, detail: string, options?: { cause?: unknown }) {
+    super('ERR_ZSTASH_DECOMPRESS', `page ${key} failed to decompress (${detail}, status ${status})`, options)
     this.key = key
     this.status = status
   }
@@ -70,5 +75,27 @@ export class ClosedError extends ZstashError {
 export class BackendUnavailableError extends ZstashError {
   constructor(message: string, options?: { cause?: unknown }) {
     super('ERR_ZSTASH_BACKEND_UNAVAILABLE', message, options)
+  }
+}
+
+/** Why a backing-store operation failed (see BackingStoreError). */
+export type BackingStoreReason =
+  | 'timeout'      // the store did not answer in time (a paused or overloaded cluster node)
+  | 'unavailable'  // the store cannot be reached (a node down, a connection lost, cluster down)
+  | 'auth'         // the store refused our credentials (AUTH/ACL, NOPERM)
+  | 'corrupt'      // an object failed authentication or its checksum: tampered, swapped, stale or foreign
+  | 'missing'      // no object where one should be (deleted, evicted, or lost with a node)
+  | 'full'         // no space left (file store's maxBytes or ENOSPC; Redis OOM)
+  | 'io'           // any other I/O failure
+
+/**
+ * The tier below the pool failed: a writeback batch was not written (nothing of it
+ * is readable and the entries stay in the pool), or an object could not be read back.
+ */
+export class BackingStoreError extends ZstashError {
+  readonly reason: BackingStoreReason
+  constructor(reason: BackingStoreReason, message: string, options?: { cause?: unknown }) {
+    super('ERR_ZSTASH_BACKING_STORE', message, options)
+    this.reason = reason
   }
 }

@@ -27,4 +27,6 @@ export type {
 export { runUsemem, resolveUsemem, parseUsememArgs, USEMEM_USAGE, DataMismatchError } from './usemem/index.js'
 export type { UsememOptions, UsememResult, UsememIo } from './usemem/index.js'
 export { buildTable, render, REPORT_FORMATS } from './report/index.js'
+export { createMetrics, serveMetrics, NOOP_OBSERVER, DEFAULT_METRICS_LISTEN } from './metrics/index.js'
+export type { MetricsOptions, MetricsSource, SwapCacheSource, StoreMetrics, ServeMetricsOptions, MetricsServer, StoreObserver } from './metrics/index.js'
 export type { ReportTable, ReportFormat } from './report/index.js'

@@ -14,7 +14,7 @@ function compress(format: string, pages: Uint8Array, n: number) {
   const codec = new native.Codec(format, 1)
   const out = new Uint8Array(n * PAGE_SIZE)
   const status = new Int32Array(n)
-  codec.compressBatch(pages, 0, n, out, 0, status, 0, PAGE_SIZE - 1, true, -1)
+  codec.compressBatch(pages, 0, n, out, 0, status, 0, PAGE_SIZE - 1, true)
   return { codec, out, status }
 }
 

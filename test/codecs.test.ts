@@ -10,7 +10,7 @@ function compressOne(format: string, page: Uint8Array, threshold = PAGE_SIZE - 1
   const codec = new native.Codec(format, level)
   const out = new Uint8Array(PAGE_SIZE)
   const status = new Int32Array(1)
-  codec.compressBatch(page, 0, 1, out, 0, status, 0, threshold, true, -1)
+  codec.compressBatch(page, 0, 1, out, 0, status, 0, threshold, true)
   return { codec, status: status[0], out: out.subarray(0, Math.max(0, status[0])) }
 }
 
@@ -62,12 +62,12 @@ describe.each(FORMATS)('codec %s', (format) => {
     const codec = new native.Codec(format, 1)
     const out = new Uint8Array(PAGE_SIZE)
     const status = new Int32Array(1)
-    codec.compressBatch(page, 0, 1, out, 0, status, 0, PAGE_SIZE - 1, true, -1)
+    codec.compressBatch(page, 0, 1, out, 0, status, 0, PAGE_SIZE - 1, true)
     expect(status[0]).toBe(PageStatus.SameFilled)
     expect(new DataView(out.buffer).getBigUint64(0, true)).toBe(0x0123456789abcdefn)
     // A page equal at first/middle/last word but different elsewhere is not same-filled.
     page[1234] ^= 1
-    codec.compressBatch(page, 0, 1, out, 0, status, 0, PAGE_SIZE - 1, true, -1)
+    codec.compressBatch(page, 0, 1, out, 0, status, 0, PAGE_SIZE - 1, true)
     expect(status[0]).toBeGreaterThan(0)
   })
 
@@ -78,7 +78,7 @@ describe.each(FORMATS)('codec %s', (format) => {
     const out = new Uint8Array(pages.length)
     const status = new Int32Array(n)
     for (let first = 0; first < n; first += 8) {
-      codec.compressBatch(pages, first, Math.min(8, n - first), out, first, status, first, PAGE_SIZE - 1, true, -1)
+      codec.compressBatch(pages, first, Math.min(8, n - first), out, first, status, first, PAGE_SIZE - 1, true)
     }
     const back = new Uint8Array(PAGE_SIZE)
     for (let i = 0; i < n; i++) {
@@ -161,7 +161,7 @@ describe('native argument checks', () => {
     const src = new Uint8Array(PAGE_SIZE * 2)
     const dst = new Uint8Array(PAGE_SIZE)
     const status = new Int32Array(2)
-    expect(() => codec.compressBatch(src, 0, 2, dst, 0, status, 0, 4095, true, -1)).toThrow(RangeError)
+    expect(() => codec.compressBatch(src, 0, 2, dst, 0, status, 0, 4095, true)).toThrow(RangeError)
     expect(() => codec.decompress(src, PAGE_SIZE * 2 - 10, 100, dst, 0)).toThrow(RangeError)
     expect(() => codec.decompress(src, 0, 100, dst, 1)).toThrow(RangeError)
   })

@@ -17,7 +17,7 @@ import { readCorpusPages } from './helpers/corpus.js'
 const native = loadNative()
 const dpdk = (native.devices as { kind: string; compiled: boolean; reason: string }[]).find((d) => d.kind === 'dpdk')!
 const skipReason = dpdk.compiled ? '' : ` (skipped: ${dpdk.reason})`
-const options = { threshold: PAGE_SIZE - 1, detectSameFilled: false, failPage: -1 }
+const options = { threshold: PAGE_SIZE - 1, detectSameFilled: false, }
 
 function threadAffinities(): Map<string, string> {
   const m = new Map<string, string>()
@@ -87,7 +87,7 @@ describe.skipIf(!dpdk.compiled)(`dpdk:isal${skipReason}`, () => {
     const arena = new Uint8Array(n * PAGE_SIZE)
     const jobs = new Int32Array(n * 4)
     const cstatus = new Int32Array(n)
-    codec.compressBatch(corpus, 0, n, arena, 0, cstatus, 0, PAGE_SIZE - 1, false, -1)
+    codec.compressBatch(corpus, 0, n, arena, 0, cstatus, 0, PAGE_SIZE - 1, false)
     for (let i = 0; i < n; i++) {
       const page = corpus.subarray(i * PAGE_SIZE, (i + 1) * PAGE_SIZE)
       if (i % 2 === 1) {                                  // every other page: Node's zlib instead
@@ -99,7 +99,7 @@ describe.skipIf(!dpdk.compiled)(`dpdk:isal${skipReason}`, () => {
     }
     const dst = new Uint8Array(n * PAGE_SIZE)
     const ds = new Int32Array(n)
-    await isal.decompressMany([arena], jobs, n, dst, ds)
+    await isal.decompressMany({ arenas: [arena], jobs, slots: new Uint8Array(n), sums: undefined, count: n, dst, status: ds })
     expect([...ds].every((s) => s === PAGE_SIZE)).toBe(true)
     expect(Buffer.compare(dst, corpus.subarray(0, n * PAGE_SIZE))).toBe(0)
     expect(isal.stats().hw_decompressed).toBeGreaterThan(n / 2)

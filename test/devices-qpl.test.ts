@@ -16,7 +16,7 @@ const qpl = (native.devices as { kind: string; compiled: boolean; reason: string
 const title = qpl.compiled ? 'qpl (software path)' : `qpl (skipped: ${qpl.reason}; build with QPL_ROOT to run)`
 const pages = readCorpusPages('py-2k', 512)
 const count = pages.length / PAGE_SIZE
-const options = { threshold: PAGE_SIZE - 1, detectSameFilled: false, failPage: -1 }
+const options = { threshold: PAGE_SIZE - 1, detectSameFilled: false, }
 const toClose: DeviceCompressBackend[] = []
 afterAll(async () => { for (const b of toClose) await b.close() })
 
@@ -57,7 +57,7 @@ describe.skipIf(!qpl.compiled)(title, () => {
     const n = Math.min(count, 128)
     const arena = new Uint8Array(n * PAGE_SIZE)
     const cs = new Int32Array(n)
-    codec.compressBatch(pages, 0, n, arena, 0, cs, 0, PAGE_SIZE - 1, false, -1)
+    codec.compressBatch(pages, 0, n, arena, 0, cs, 0, PAGE_SIZE - 1, false)
     const jobs = new Int32Array(n * 4)
     for (let i = 0; i < n; i++) {
       const page = pages.subarray(i * PAGE_SIZE, (i + 1) * PAGE_SIZE)
@@ -70,7 +70,7 @@ describe.skipIf(!qpl.compiled)(title, () => {
     }
     const dst = new Uint8Array(n * PAGE_SIZE)
     const ds = new Int32Array(n)
-    await b.decompressMany([arena], jobs, n, dst, ds)
+    await b.decompressMany({ arenas: [arena], jobs, slots: new Uint8Array(n), sums: undefined, count: n, dst, status: ds })
     expect([...ds].every((s) => s === PAGE_SIZE)).toBe(true)
     expect(Buffer.compare(dst, pages.subarray(0, n * PAGE_SIZE))).toBe(0)
     expect(b.stats().decompress_fallbacks).toBe(0)

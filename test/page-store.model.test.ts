@@ -5,8 +5,9 @@
  */
 import { describe, expect, it } from 'vitest'
 import fc from 'fast-check'
-import { PageStore, PAGE_SIZE, TEST_HOOKS, StoreRejectedError } from 'zstash/internals'
+import { PAGE_SIZE, TEST_HOOKS, StoreRejectedError } from 'zstash/internals'
 import { makePage, type PageKind } from './helpers/pages.js'
+import { openFaultyStore } from './helpers/faulty-backend.js'
 
 const KEY_SPACE = 96
 const kindArb = fc.constantFrom<PageKind>('text', 'zero', 'fill', 'random', 'usemem')
@@ -33,7 +34,7 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
 )
 
 async function runModel(compressor: string, ops: Op[]) {
-  const store = await PageStore.open({ compressor, maxBatch: 3, workers: 0 })
+  const { store, faults } = await openFaultyStore({ compressor, maxBatch: 3, workers: 0 })
   const model = new Map<number, Uint8Array>()
   try {
     for (const op of ops) {
@@ -42,9 +43,8 @@ async function runModel(compressor: string, ops: Op[]) {
         const folio = new Uint8Array(n * PAGE_SIZE)
         op.kinds.forEach((k, i) => makePage(k, op.seed + i, folio, i * PAGE_SIZE))
         const failAt = op.failAt >= 0 && op.failAt < n ? op.failAt : -1
-        store[TEST_HOOKS] = failAt < 0 ? undefined
-          : op.failHow === 'compress' ? { failCompress: () => failAt }
-          : { failAlloc: (key) => key === op.key + failAt }
+        store[TEST_HOOKS] = failAt >= 0 && op.failHow === 'alloc' ? { failAlloc: (key) => key === op.key + failAt } : undefined
+        faults.next = failAt >= 0 && op.failHow === 'compress' ? { failPage: failAt } : {}
         const result = await store.storeFolio(op.key, folio).then(() => 'ok', (e) => e)
         if (failAt < 0 || (op.failHow === 'alloc' && op.kinds[failAt] === 'zero') || (op.failHow === 'alloc' && op.kinds[failAt] === 'fill')) {
           // Same-filled pages allocate nothing, so an alloc fault on one cannot fire.
@@ -85,7 +85,7 @@ async function runModel(compressor: string, ops: Op[]) {
 describe('PageStore against a reference Map', () => {
   it('agrees under random operation sequences (lz4)', async () => {
     await fc.assert(fc.asyncProperty(fc.array(opArb, { minLength: 1, maxLength: 40 }), (ops) => runModel('lz4', ops)), { numRuns: 1000 })
-  })
+  }, 300_000)
 
   it('agrees under random operation sequences (zstd, deflate-4k)', async () => {
     for (const c of ['zstd', 'deflate-4k']) {

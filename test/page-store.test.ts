@@ -1,8 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import {
-  PageStore, PAGE_SIZE, TEST_HOOKS, StoreRejectedError, DecompressError, InvalidArgumentError, ClosedError, ZsPool,
+  PageStore, PAGE_SIZE, TEST_HOOKS, loadNative, StoreRejectedError, DecompressError, InvalidArgumentError, ClosedError, ZsPool,
 } from 'zstash/internals'
 import { makeFolio, makePage } from './helpers/pages.js'
+import { openFaultyStore } from './helpers/faulty-backend.js'
 import { readCorpusPages } from './helpers/corpus.js'
 
 const open: PageStore[] = []
@@ -137,10 +138,57 @@ describe('PageStore failures', () => {
     expect(store.has(0)).toBe(true)
   })
 
+  it('checksums catch a damaged object that would decode "successfully" to wrong bytes', async () => {
+    const page = makePage('text', 5)
+    // Find a byte whose flip keeps the LZ4 stream valid but changes the page it decodes to.
+    const codec = new (loadNative().Codec)('lz4', 1)
+    const out = new Uint8Array(PAGE_SIZE)
+    const status = new Int32Array(1)
+    codec.compressBatch(page, 0, 1, out, 0, status, 0, PAGE_SIZE - 1, true)
+    const length = status[0]
+    let flip = -1
+    const back = new Uint8Array(PAGE_SIZE)
+    for (let pos = 0; pos < length && flip < 0; pos++) {
+      const damaged = out.slice(0, length)
+      damaged[pos] ^= 0x20
+      if (codec.decompress(damaged, 0, length, back, 0) === PAGE_SIZE && Buffer.compare(back, page) !== 0) flip = pos
+    }
+    expect(flip).toBeGreaterThanOrEqual(0)
+    for (const checksum of [true, false]) {
+      const store = await openStore({ compressor: 'lz4', checksum, workers: 0 })
+      await store.storeFolio(0, page)
+      await store.storeFolio(1, makePage('random', 6))
+      const pool = (store as unknown as { pool: ZsPool }).pool
+      const entries = (store as unknown as { entries: { find(k: number): number; lo: number } }).entries
+      entries.find(0)
+      pool.locate(entries.lo)
+      pool.arena.bytes[pool.offset + flip] ^= 0x20
+      entries.find(1) // the raw (incompressible) page
+      pool.locate(entries.lo)
+      pool.arena.bytes[pool.offset + 100] ^= 1
+      if (checksum) {
+        const err = await store.load(0).catch((e) => e)
+        expect(err).toBeInstanceOf(DecompressError)
+        expect(err.message).toContain('checksum')
+        expect(() => store.loadSync(1)).toThrow(DecompressError)
+        await expect(store.loadMany([0, 1])).rejects.toThrow(DecompressError)
+        expect(store.stats().decompress_fail).toBe(3)
+        expect(store.has(0) && store.has(1)).toBe(true)
+      } else {
+        // Without checksums the damage goes unnoticed: this is what the option prevents.
+        expect(Buffer.compare((await store.load(0))!, page)).not.toBe(0)
+        expect(Buffer.compare((await store.load(1))!, makePage('random', 6))).not.toBe(0)
+      }
+    }
+  })
+})
+
+describe('PageStore store failures', () => {
   it('a compression failure at page i leaves no entry for any key of the folio', async () => {
-    const store = await openStore()
+    const { store, faults } = await openFaultyStore()
+    open.push(store)
     await store.storeFolio(10, makeFolio(Array(20).fill('text'), 1))
-    store[TEST_HOOKS] = { failCompress: () => 13 }
+    faults.next = { failPage: 13 }
     const err = await store.storeFolio(10, makeFolio(Array(20).fill('text'), 2)).catch((e) => e)
     expect(err).toBeInstanceOf(StoreRejectedError)
     expect(err.code).toBe('ERR_ZSTASH_COMPRESS_FAIL')
@@ -176,6 +224,14 @@ describe('PageStore argument checks', () => {
       [() => store.storeFolio('1' as unknown as number, new Uint8Array(PAGE_SIZE)), 'ERR_ZSTASH_BAD_KEY'],
       [() => store.load(NaN), 'ERR_ZSTASH_BAD_KEY'],
       [() => store.load(0, { into: new Uint8Array(10) }), 'ERR_ZSTASH_INVALID_ARGUMENT'],
+      [() => store.load(0, { exclusiv: true } as never), 'ERR_ZSTASH_UNKNOWN_OPTION'],
+      [() => store.load(0, { exclusive: 1 } as never), 'ERR_ZSTASH_INVALID_ARGUMENT'],
+      [() => store.load(0, 'into' as never), 'ERR_ZSTASH_INVALID_ARGUMENT'],
+      [() => store.loadMany([0, 1], { into: new Uint8Array(PAGE_SIZE) }), 'ERR_ZSTASH_INVALID_ARGUMENT'],
+      [() => store.loadMany([0, -1]), 'ERR_ZSTASH_BAD_KEY'],
+      [() => store.loadMany('01' as never), 'ERR_ZSTASH_INVALID_ARGUMENT'],
+      [() => store.loadMany({ length: 2, 0: 1, 1: 2 } as never), 'ERR_ZSTASH_INVALID_ARGUMENT'],
+      [() => store.loadMany([0], { exclusive: true, extra: 1 } as never), 'ERR_ZSTASH_UNKNOWN_OPTION'],
     ]
     for (const [call, code] of cases) {
       const err = await call().catch((e) => e)
@@ -205,10 +261,17 @@ describe('PageStore argument checks', () => {
     }
   })
 
-  it('throws ClosedError after close', async () => {
+  it('throws ClosedError after close, from every entry point; close twice is fine; stats() is the final snapshot', async () => {
     const store = await PageStore.open()
+    await store.storeFolio(0, makeFolio(['text', 'zero'], 1))
+    await store.close()
     await store.close()
     await expect(store.storeFolio(0, new Uint8Array(PAGE_SIZE))).rejects.toThrow(ClosedError)
-    expect(() => store.invalidate(0)).toThrow(ClosedError)
+    await expect(store.load(0)).rejects.toThrow(ClosedError)
+    await expect(store.loadMany([0])).rejects.toThrow(ClosedError)
+    for (const call of [() => store.invalidate(0), () => store.has(0), () => store.loadSync(0), () => store.compact(), () => store.size, () => store.reserveKeys(1)]) {
+      expect(call).toThrow(ClosedError)
+    }
+    expect(store.stats().stored_pages).toBe(2)
   })
 })

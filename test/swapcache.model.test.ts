@@ -7,7 +7,8 @@
  */
 import { describe, expect, it } from 'vitest'
 import fc from 'fast-check'
-import { PageStore, SwapCache, TEST_HOOKS, ResidentLimitError } from 'zstash/internals'
+import { SwapCache, TEST_HOOKS, ResidentLimitError } from 'zstash/internals'
+import { openFaultyStore, type CallFaults } from './helpers/faulty-backend.js'
 
 type Fail = 'none' | 'large' | 'all' | 'random' | 'alloc'
 type Op =
@@ -31,20 +32,19 @@ function opArb(size: number): fc.Arbitrary<Op> {
   )
 }
 
-function hooksFor(mode: Fail, rnd: () => number) {
+function compressFaults(mode: Fail, rnd: () => number): ((n: number) => CallFaults) | undefined {
   switch (mode) {
-    case 'none': return undefined
-    case 'large': return { failCompress: (_k: number, n: number) => (n > 1 ? n - 1 : -1) }
-    case 'all': return { failCompress: () => 0 }
-    case 'random': return { failCompress: (_k: number, n: number) => (rnd() < 0.3 ? Math.floor(rnd() * n) : -1) }
-    case 'alloc': return { failAlloc: () => rnd() < 0.2 }
+    case 'large': return (n) => ({ failPage: n > 1 ? n - 1 : -1 })
+    case 'all': return () => ({ failPage: 0 })
+    case 'random': return (n) => ({ failPage: rnd() < 0.3 ? Math.floor(rnd() * n) : -1 })
+    default: return undefined
   }
 }
 
 async function runModel(folio: '4k' | '64k', limitFolios: number, ops: Op[], seed: number, workers: number) {
   const fb = FOLIO[folio]
   const size = FOLIOS * fb - 100
-  const store = await PageStore.open({ compressor: 'lz4', maxBatch: 3, workers })
+  const { store, faults } = await openFaultyStore({ compressor: 'lz4', maxBatch: 3, workers })
   const cache = await SwapCache.create({ store, residentLimit: limitFolios * fb, folioSize: folio, maxInFlight: 2 })
   const region = cache.alloc(size)
   const model = new Uint8Array(size)
@@ -57,7 +57,7 @@ async function runModel(folio: '4k' | '64k', limitFolios: number, ops: Op[], see
     try { await fn(); return false } catch (err) { if (err instanceof ResidentLimitError) { done = err.bytesDone; return true } throw err }
   }
   try {
-    for (const op of ops.filter((o) => !('at' in o) || o.at < size)) {
+    for (const op of ops.filter((o) => !('at' in o) || o.at + (o.t === 'u32' ? 4 : 1) <= size)) {
       if (op.t === 'write' || op.t === 'writeAsync') {
         const len = Math.min(op.len, size - op.at)
         const src = new Uint8Array(len).map((_, i) => (op.seed + i * 13) & 0xff)
@@ -85,12 +85,14 @@ async function runModel(folio: '4k' | '64k', limitFolios: number, ops: Op[], see
       } else if (op.t === 'settle') {
         await refused(() => cache.settle())
       } else {
-        store[TEST_HOOKS] = hooksFor(op.mode, rnd)
+        faults.policy = compressFaults(op.mode, rnd)
+        store[TEST_HOOKS] = op.mode === 'alloc' ? { failAlloc: () => rnd() < 0.2 } : undefined
       }
       expect(cache.residentBytes).toBeLessThanOrEqual(cache.residentLimit)
     }
     // Everything agrees at the end, with failures off and everything read back.
     store[TEST_HOOKS] = undefined
+    faults.policy = undefined
     const all = new Uint8Array(size)
     await region.readAsync(0, all)
     expect(Buffer.compare(all, model)).toBe(0)

@@ -5,14 +5,15 @@
  */
 import { afterEach, describe, expect, it } from 'vitest'
 import { PageStore, SwapCache, PAGE_SIZE, TEST_HOOKS, ResidentLimitError, RegionFreedError, InvalidArgumentError } from 'zstash/internals'
+import { openFaultyStore } from './helpers/faulty-backend.js'
 
 const stores: PageStore[] = []
 async function open(opts: { folio?: '4k' | '64k' | '2m'; limit?: number; workers?: number } = {}) {
-  const store = await PageStore.open({ compressor: 'lz4', workers: opts.workers ?? 0 })
+  const { store, faults } = await openFaultyStore({ compressor: 'lz4', workers: opts.workers ?? 0 })
   stores.push(store)
   const folioSize = opts.folio ?? '64k'
   const cache = await SwapCache.create({ store, residentLimit: opts.limit ?? 4 * 65536, folioSize })
-  return { store, cache }
+  return { store, cache, faults }
 }
 afterEach(async () => { for (const s of stores.splice(0)) await s.close() })
 
@@ -84,8 +85,8 @@ describe('SwapCache', () => {
   })
 
   it('splits a rejected 64K folio into 4K stores and counts the fallback', async () => {
-    const { cache, store } = await open()
-    store[TEST_HOOKS] = { failCompress: (_k, n) => (n > 1 ? 0 : -1) }
+    const { cache, faults } = await open()
+    faults.policy = (n) => ({ failPage: n > 1 ? 0 : -1 })
     const r = cache.alloc(8 * 65536)
     const data = pattern(r.byteLength, 3)
     await r.writeAsync(0, data)
@@ -95,7 +96,7 @@ describe('SwapCache', () => {
     expect(s.swpout_fallback['64kB']).toBe(s.memcg_swap_fail)
     expect(s.store.zswpout_folios['4kB']).toBe(s.memcg_swap_fail * 16)
     expect(s.store.zswpout_folios['64kB']).toBeUndefined()
-    store[TEST_HOOKS] = undefined
+    faults.policy = undefined
     const back = new Uint8Array(r.byteLength)
     await r.readAsync(0, back)
     expect(Buffer.compare(back, data)).toBe(0)

@@ -1,8 +1,8 @@
 /**
- * A piscina worker: compresses batches into the shared staging ring, and
- * decompresses readahead batches straight out of the pool's arenas. Every
- * worker owns its codec contexts (zswap's per-CPU acomp_ctx). Tasks carry
- * offsets and counts; the memory was shared once, at worker start.
+ * A piscina worker: compresses folio pieces from the store's staging copy into
+ * output slots, and decompresses readahead batches straight out of the pool's
+ * arenas. Every worker owns its codec contexts (zswap's per-CPU acomp_ctx).
+ * Tasks carry offsets and counts; the memory is shared, never copied.
  */
 import { threadId, workerData } from 'node:worker_threads'
 import { loadNative, type NativeCodec } from '../src/native.js'
@@ -15,25 +15,28 @@ export interface WorkerSetup {
   maxBatch: number
   threshold: number
   sameFilled: boolean
-  input: SharedArrayBuffer
+  /** The pool's output ring (page slots) and its status words. */
   output: SharedArrayBuffer
   status: SharedArrayBuffer
 }
 
-/** One piece of a folio: `count` pages at ring slot `ring`; pages come from `src` when the caller's memory was shared. */
+/**
+ * One piece of a folio: `count` pages at byte `srcOffset` of `src` (the store's
+ * staging copy), compressed into output slots from `page` — of the shared
+ * output ring, or of `out`/`status` when the ring had no room.
+ */
 export interface CompressPiece {
-  ring: number
+  src: SharedArrayBuffer
+  srcOffset: number
   count: number
-  failPage: number
-  src?: SharedArrayBuffer
-  srcOffset?: number
+  page: number
+  out?: SharedArrayBuffer
+  status?: SharedArrayBuffer
 }
 
 export interface CompressTask {
   op: 'compress'
   pieces: CompressPiece[]
-  /** Test hook: end this worker thread mid-task, as a crash would. */
-  die?: boolean
 }
 
 export interface DecompressTask {
@@ -44,11 +47,18 @@ export interface DecompressTask {
   jobs: Int32Array
   /** Stream format slot per job. */
   slots: Uint8Array
+  /** Expected object checksum per job, when the store keeps them. */
+  sums?: Uint32Array
   dst: SharedArrayBuffer
   /** Byte offset of page 0 of the destination within `dst`. */
   dstOffset: number
   status: SharedArrayBuffer
   statusOffset: number
+}
+
+/** Answered once the module (and the native addon) has loaded: the pool's readiness probe. */
+export interface PingTask {
+  op: 'ping'
 }
 
 export interface TaskResult {
@@ -59,25 +69,24 @@ export interface TaskResult {
 const setup = workerData as WorkerSetup
 const native = loadNative()
 const codec = new native.Codec(setup.format, setup.level)
-const input = new Uint8Array(setup.input)
 const output = new Uint8Array(setup.output)
 const status = new Int32Array(setup.status)
 const decoders: (NativeCodec | undefined)[] = []
-const target = { out: output, status, page: 0 }
 
 function compress(task: CompressTask): void {
-  if (task.die) process.exit(70)
   for (const p of task.pieces) {
-    const src = p.src ? new Uint8Array(p.src, p.srcOffset ?? 0, p.count * 4096) : input
-    target.page = p.ring
-    compressInBatches(codec, src, p.src ? 0 : p.ring, p.count, target, setup.maxBatch, setup.threshold, setup.sameFilled, p.failPage)
+    const src = new Uint8Array(p.src, p.srcOffset, p.count * 4096)
+    const target = p.out
+      ? { out: new Uint8Array(p.out), status: new Int32Array(p.status!), page: p.page }
+      : { out: output, status, page: p.page }
+    compressInBatches(codec, src, 0, p.count, target, setup.maxBatch, setup.threshold, setup.sameFilled)
   }
 }
 
 function decompress(task: DecompressTask): void {
-  const arenas = task.arenas.map((a) => (a ? new Uint8Array(a) : undefined)) as Uint8Array[]
+  const arenas = task.arenas.map((a) => (a ? new Uint8Array(a) : undefined))
   const dst = new Uint8Array(task.dst, task.dstOffset)
-  const { jobs, slots } = task
+  const { jobs, slots, sums } = task
   const out = new Int32Array(task.status, task.statusOffset * 4, slots.length)
   // One native call per run of jobs in the same stream format (usually all of them).
   for (let i = 0; i < slots.length; ) {
@@ -85,14 +94,9 @@ function decompress(task: DecompressTask): void {
     while (j < slots.length && slots[j] === slots[i]) j++
     const slot = slots[i]
     const decoder = decoders[slot] ?? (decoders[slot] = new native.Codec(FORMATS[slot], 1))
-    decoder.decompressBatch(arenas, jobs.subarray(i * 4, j * 4), j - i, dst, out.subarray(i, j))
+    decoder.decompressBatch(arenas, jobs.subarray(i * 4, j * 4), j - i, dst, out.subarray(i, j), sums?.subarray(i, j))
     i = j
   }
-}
-
-/** Answered once the module (and the native addon) has loaded: the pool's readiness probe. */
-export interface PingTask {
-  op: 'ping'
 }
 
 export default function run(task: CompressTask | DecompressTask | PingTask): TaskResult {

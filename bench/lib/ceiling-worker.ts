@@ -38,7 +38,7 @@ const jobStatus = new Int32Array(count)
 let packed = new Uint8Array(0)
 
 function prepareDecompress(): void {
-  codec.compressBatch(src, 0, count, out, 0, status, 0, PAGE - 1, true, -1)
+  codec.compressBatch(src, 0, count, out, 0, status, 0, PAGE - 1, true)
   let total = 0
   for (let i = 0; i < count; i++) if (status[i] > 0) total += status[i]
   packed = new Uint8Array(total)
@@ -76,7 +76,7 @@ function decompressAll(): void {
 parentPort!.on('message', (msg: { op: 'compress' | 'decompress' | 'decompress-one' | 'prepare' | 'verify' }) => {
   if (msg.op === 'compress') {
     const t0 = performance.now()
-    codec.compressBatch(src, 0, count, out, 0, status, 0, PAGE - 1, true, -1)
+    codec.compressBatch(src, 0, count, out, 0, status, 0, PAGE - 1, true)
     parentPort!.postMessage(performance.now() - t0)
   } else if (msg.op === 'prepare') {
     prepareDecompress()

@@ -2,9 +2,14 @@
 #include <vector>
 #include "../batch/compress_batch.h"
 #include "../batch/decompress_jobs.h"
-#include "typed_views.h"
+#include "../common/checksum.h"
+#include "args.h"
+#include "dictionary_ops.h"
 
 namespace zstash {
+namespace {
+constexpr napi_type_tag kCodecTag = {0x7a737461736843ull, 0x436f646563ull};
+}
 
 Napi::Function CodecObject::Define(Napi::Env env) {
   return DefineClass(env, "Codec",
@@ -17,75 +22,82 @@ Napi::Function CodecObject::Define(Napi::Env env) {
 
 CodecObject::CodecObject(const Napi::CallbackInfo& info) : Napi::ObjectWrap<CodecObject>(info) {
   Napi::Env env = info.Env();
+  TagThis(info, &kCodecTag);
   if (info.Length() < 2 || !info[0].IsString() || !info[1].IsNumber()) {
-    Napi::TypeError::New(env, "new Codec(name: string, level: number)").ThrowAsJavaScriptException();
+    ThrowOnce(env, "new Codec(name: string, level: number)");
     return;
   }
-  std::string error;
-  codec_ = MakeCodec(info[0].As<Napi::String>().Utf8Value(), info[1].As<Napi::Number>().Int32Value(), &error);
-  if (!codec_) Napi::Error::New(env, error).ThrowAsJavaScriptException();
+  Args a(info, "Codec");
+  int level = static_cast<int>(a.Int(1, "level", -1000000, 1000000));
+  if (!a.ok()) return;
+  std::string error, name = info[0].As<Napi::String>().Utf8Value();
+  // A third argument { dictionary, … } makes the dictionary form of the codec.
+  bool dictionary = info.Length() > 2 && !info[2].IsUndefined();
+  codec_ = dictionary ? MakeDictCodecFromJs(env, name, level, info[2], &error) : MakeCodec(name, level, &error);
+  if (!codec_) ThrowOnce(env, error);
 }
 
 Napi::Value CodecObject::CompressBatch(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (info.Length() < 10) {
-    Napi::TypeError::New(env, "compressBatch needs 10 arguments").ThrowAsJavaScriptException();
-    return env.Undefined();
-  }
-  size_t src_page = IntArg(info, 1), count = IntArg(info, 2), dst_page = IntArg(info, 4);
-  size_t status_index = IntArg(info, 6);
-  int64_t threshold = IntArg(info, 7);
-  if (threshold < 1 || threshold > static_cast<int64_t>(kPageSize)) {
-    Napi::RangeError::New(env, "threshold out of range").ThrowAsJavaScriptException();
-    return env.Undefined();
-  }
+  if (!ThisIs(info, &kCodecTag, "Codec")) return env.Undefined();
+  Args a(info, "compressBatch");
+  if (!codec_) a.Fail("codec is not initialised");
+  size_t src_page = a.Size(1, "srcPage"), count = a.Size(2, "count", 1 << 20), dst_page = a.Size(4, "dstPage");
+  size_t status_index = a.Size(6, "statusIndex");
+  int64_t threshold = a.Int(7, "threshold", 1, kPageSize);
   CompressBatchArgs args;
-  args.src = CheckedView<uint8_t>(env, info[0], src_page * kPageSize, count * kPageSize, "src");
-  if (!args.src) return env.Undefined();
-  args.dst = CheckedView<uint8_t>(env, info[3], dst_page * kPageSize, count * kPageSize, "dst");
-  if (!args.dst) return env.Undefined();
-  args.status = CheckedView<int32_t>(env, info[5], status_index, count, "status");
-  if (!args.status) return env.Undefined();
+  args.src = a.View<uint8_t>(0, "src", src_page * kPageSize, count * kPageSize);
+  args.dst = a.View<uint8_t>(3, "dst", dst_page * kPageSize, count * kPageSize);
+  args.status = a.View<int32_t>(5, "status", status_index, count);
+  args.detect_same_filled = a.Bool(8);
+  if (!a.ok()) return env.Undefined();
   args.count = count;
   args.threshold = static_cast<size_t>(threshold);
-  args.detect_same_filled = info[8].ToBoolean();
-  args.fail_page = static_cast<int32_t>(IntArg(info, 9));
   zstash::CompressBatch(*codec_, args);
   return env.Undefined();
 }
 
 Napi::Value CodecObject::Decompress(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  size_t src_off = IntArg(info, 1), length = IntArg(info, 2), dst_off = IntArg(info, 4);
-  const uint8_t* src = CheckedView<uint8_t>(env, info[0], src_off, length, "src");
-  if (!src) return env.Undefined();
-  uint8_t* dst = CheckedView<uint8_t>(env, info[3], dst_off, kPageSize, "dst");
-  if (!dst) return env.Undefined();
+  if (!ThisIs(info, &kCodecTag, "Codec")) return env.Undefined();
+  Args a(info, "decompress");
+  if (!codec_) a.Fail("codec is not initialised");
+  size_t src_off = a.Size(1, "srcOffset"), length = a.Size(2, "length"), dst_off = a.Size(4, "dstOffset");
+  const uint8_t* src = a.View<uint8_t>(0, "src", src_off, length);
+  uint8_t* dst = a.View<uint8_t>(3, "dst", dst_off, kPageSize);
+  bool verify = !a.Missing(5);
+  uint32_t expected = verify ? static_cast<uint32_t>(a.Int(5, "checksum", 0, UINT32_MAX)) : 0;
+  if (!a.ok()) return env.Undefined();
+  if (verify && ObjectChecksum(src, length) != expected) return Napi::Number::New(env, kDecodeChecksum);
   return Napi::Number::New(env, codec_->Decompress(src, length, dst));
 }
 
 Napi::Value CodecObject::DecompressBatch(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (!info[0].IsArray()) {
-    Napi::TypeError::New(env, "arenas must be an array").ThrowAsJavaScriptException();
-    return env.Undefined();
-  }
+  if (!ThisIs(info, &kCodecTag, "Codec")) return env.Undefined();
+  Args a(info, "decompressBatch");
+  if (!codec_) a.Fail("codec is not initialised");
+  if (!info[0].IsArray()) a.Fail("arenas must be an array");
+  size_t count = a.Size(2, "count", 1 << 24);
+  const int32_t* jobs = a.View<int32_t>(1, "jobs", 0, count * 4);
+  size_t dst_bytes = 0;
+  uint8_t* dst = a.Bytes(3, "dst", &dst_bytes);
+  int32_t* status = a.View<int32_t>(4, "status", 0, count);
+  const uint32_t* sums = a.Missing(5) ? nullptr : a.View<uint32_t>(5, "sums", 0, count);
+  if (!a.ok()) return env.Undefined();
   ArenaTable arenas = ArenaTable::FromJs(env, info[0].As<Napi::Array>(), [](const Napi::Value&) {});
-  size_t count = IntArg(info, 2);
-  const int32_t* jobs = CheckedView<int32_t>(env, info[1], 0, count * 4, "jobs");
-  if (!jobs) return env.Undefined();
-  uint8_t* dst_data;
-  size_t dst_bytes = 0, dst_elem;
-  if (!TypedArrayBytes(env, info[3], &dst_data, &dst_bytes, &dst_elem)) dst_bytes = 0;
+  if (env.IsExceptionPending()) return env.Undefined();
   size_t dst_pages = dst_bytes / kPageSize;
-  uint8_t* dst = CheckedView<uint8_t>(env, info[3], 0, dst_pages * kPageSize, "dst");
-  int32_t* status = CheckedView<int32_t>(env, info[4], 0, count, "status");
-  if (!dst || !status) return env.Undefined();
   for (size_t i = 0; i < count; i++) {
     const int32_t* j = jobs + i * 4;
     const uint8_t* src = arenas.Resolve(j, dst_pages);
-    status[i] = src ? codec_->Decompress(src, static_cast<uint32_t>(j[2]), dst + static_cast<size_t>(j[3]) * kPageSize)
-                    : static_cast<int32_t>(kDecodeCorrupt);
+    if (!src) {
+      status[i] = kDecodeCorrupt;
+    } else if (sums && ObjectChecksum(src, static_cast<uint32_t>(j[2])) != sums[i]) {
+      status[i] = kDecodeChecksum;
+    } else {
+      status[i] = codec_->Decompress(src, static_cast<uint32_t>(j[2]), dst + static_cast<size_t>(j[3]) * kPageSize);
+    }
   }
   return env.Undefined();
 }

@@ -6,18 +6,19 @@
 namespace zstash {
 
 // JS class `Codec`: one codec instance with its own contexts. JS makes one per
-// thread (the owner thread, and each worker).
+// thread (the owner thread, and each worker). `new Codec(name, level, { dictionary })`
+// makes the dictionary form (native/codecs/dict_codecs.h) with the same methods.
 class CodecObject : public Napi::ObjectWrap<CodecObject> {
  public:
   static Napi::Function Define(Napi::Env env);
   explicit CodecObject(const Napi::CallbackInfo& info);
 
  private:
-  // compressBatch(src, srcPage, count, dst, dstPage, status, statusIndex, threshold, sameFilled, failPage)
+  // compressBatch(src, srcPage, count, dst, dstPage, status, statusIndex, threshold, sameFilled)
   Napi::Value CompressBatch(const Napi::CallbackInfo& info);
-  // decompress(src, srcOffset, length, dst, dstOffset) -> 4096 | negative DecodeStatus
+  // decompress(src, srcOffset, length, dst, dstOffset, checksum?) -> 4096 | negative DecodeStatus
   Napi::Value Decompress(const Napi::CallbackInfo& info);
-  // decompressBatch(arenas[], jobs Int32Array [arena, offset, length, dstPage]*, count, dst, status)
+  // decompressBatch(arenas[], jobs Int32Array [arena, offset, length, dstPage]*, count, dst, status, sums?)
   Napi::Value DecompressBatch(const Napi::CallbackInfo& info);
 
   std::unique_ptr<PageCodec> codec_;

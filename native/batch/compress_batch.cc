@@ -8,10 +8,6 @@ void CompressBatch(PageCodec& codec, const CompressBatchArgs& a) {
   for (size_t i = 0; i < a.count; i++) {
     const uint8_t* page = a.src + i * kPageSize;
     uint8_t* slot = a.dst + i * kPageSize;
-    if (static_cast<int32_t>(i) == a.fail_page) {
-      a.status[i] = kInjectedFault;
-      continue;
-    }
     uint64_t fill;
     if (a.detect_same_filled && PageIsSameFilled(page, &fill)) {
       std::memcpy(slot, &fill, sizeof fill);

@@ -12,7 +12,6 @@ struct CompressBatchArgs {
   size_t count;
   size_t threshold;        // largest accepted compressed length
   bool detect_same_filled;
-  int32_t fail_page;       // test hook: this index reports kInjectedFault (-1: none)
 };
 
 void CompressBatch(PageCodec& codec, const CompressBatchArgs& args);

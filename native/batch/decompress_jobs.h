@@ -21,6 +21,7 @@ struct ArenaTable {
     t.spans.assign(views.Length(), {nullptr, 0});
     for (uint32_t i = 0; i < views.Length(); i++) {
       Napi::Value a = views.Get(i);
+      if (env.IsExceptionPending()) break;  // a getter threw: the caller returns it
       uint8_t* data;
       size_t bytes, elem;
       if (!a.IsTypedArray() || !TypedArrayBytes(env, a, &data, &bytes, &elem)) continue;

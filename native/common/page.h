@@ -14,13 +14,14 @@ enum PageStatus : int32_t {
   kSameFilled = 0,        // every 8-byte word equal; the word is written to the output slot
   kIncompressible = -1,   // output would exceed the threshold: store raw, not an error
   kCompressError = -2,    // the codec failed for a reason other than output size
-  kInjectedFault = -3,    // test hook (see CompressBatch flags)
+  // -3 was a test hook; fault injection now lives in a test-only JS backend.
 };
 
 // Result of decompressing one page: kPageSize on success, else one of these.
 enum DecodeStatus : int32_t {
   kDecodeCorrupt = -10,   // the stream is malformed, truncated or has trailing output
   kDecodeWrongSize = -11, // the stream decoded to something other than one page
+  kDecodeChecksum = -12,  // the stored object does not match its checksum: not decoded
 };
 
 }  // namespace zstash

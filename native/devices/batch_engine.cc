@@ -155,9 +155,7 @@ void BatchEngine::StartBatch(Batch* b) {
     if (b->op == DeviceOp::kCompress) {
       stats_.pages.fetch_add(1, std::memory_order_relaxed);
       uint64_t fill;
-      if (static_cast<int32_t>(i) == b->fail_page) {
-        *u.status = kInjectedFault;
-      } else if (b->detect_same_filled && PageIsSameFilled(u.in, &fill)) {
+      if (b->detect_same_filled && PageIsSameFilled(u.in, &fill)) {
         std::memcpy(u.dst, &fill, sizeof fill);
         *u.status = kSameFilled;
         stats_.same_filled.fetch_add(1, std::memory_order_relaxed);

@@ -59,7 +59,6 @@ class Batch {
   std::vector<PageUnit> units;
   uint32_t threshold = kPageSize - 1;
   bool detect_same_filled = false;
-  int32_t fail_page = -1;
   std::atomic<int> holds{1};
   size_t pending = 0;  // engine thread only
 };

@@ -1,12 +1,14 @@
 #include "engine_object.h"
 #include <cstring>
-#include "../addon/typed_views.h"
+#include "../addon/args.h"
 #include "../batch/decompress_jobs.h"
 #include "device_registry.h"
 #include "js_options.h"
 
 namespace zstash {
 namespace {
+
+constexpr napi_type_tag kEngineTag = {0x7a737461736844ull, 0x456e67696e65ull};
 
 // A batch plus what JS must keep alive for it: its promise and its buffers.
 class JsBatch final : public Batch {
@@ -95,9 +97,10 @@ Napi::Function DeviceEngineObject::Define(Napi::Env env) {
 DeviceEngineObject::DeviceEngineObject(const Napi::CallbackInfo& info) : Napi::ObjectWrap<DeviceEngineObject>(info) {
   Napi::Env env = info.Env();
   if (info.Length() < 1 || !info[0].IsExternal()) {
-    Napi::TypeError::New(env, "DeviceEngine is created by openDevice()").ThrowAsJavaScriptException();
+    ThrowOnce(env, "DeviceEngine is created by openDevice()");
     return;
   }
+  TagThis(info, &kEngineTag);
   engine_.reset(info[0].As<Napi::External<BatchEngine>>().Data());
   info.This().As<Napi::Object>().Set("caps", CapsObject(env, engine_->caps()));
   tsfn_ = Tsfn::New(env, "zstash-device", 0, 1, this);
@@ -184,30 +187,24 @@ Napi::Value DeviceEngineObject::Submit(Napi::Env env, Batch* batch) {
 
 Napi::Value DeviceEngineObject::Compress(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (info.Length() < 7) {
-    Napi::TypeError::New(env, "compress needs 7 arguments").ThrowAsJavaScriptException();
-    return env.Undefined();
-  }
-  size_t count = IntArg(info, 1);
-  int64_t threshold = IntArg(info, 4);
-  if (threshold < 1 || threshold > static_cast<int64_t>(kPageSize)) {
-    Napi::RangeError::New(env, "threshold out of range").ThrowAsJavaScriptException();
-    return env.Undefined();
-  }
-  const uint8_t* src = CheckedView<uint8_t>(env, info[0], 0, count * kPageSize, "pages");
-  if (!src) return env.Undefined();
-  uint8_t* out = CheckedView<uint8_t>(env, info[2], 0, count * kPageSize, "out");
-  if (!out) return env.Undefined();
-  int32_t* status = CheckedView<int32_t>(env, info[3], 0, count, "status");
-  if (!status) return env.Undefined();
+  if (!ThisIs(info, &kEngineTag, "DeviceEngine")) return env.Undefined();
+  Args a(info, "compress");
+  size_t count = a.Size(1, "count", 1 << 16);
+  int64_t threshold = a.Int(4, "threshold", 1, kPageSize);
+  const uint8_t* src = a.View<uint8_t>(0, "pages", 0, count * kPageSize);
+  uint8_t* out = a.View<uint8_t>(2, "out", 0, count * kPageSize);
+  int32_t* status = a.View<int32_t>(3, "status", 0, count);
+  bool same_filled = a.Bool(5);
+  if (!a.ok()) return env.Undefined();
   auto* b = new JsBatch(env);
   b->op = DeviceOp::kCompress;
   b->threshold = static_cast<uint32_t>(threshold);
-  b->detect_same_filled = info[5].ToBoolean();
-  b->fail_page = static_cast<int32_t>(IntArg(info, 6));
+  b->detect_same_filled = same_filled;
   b->units.reserve(count);
   for (size_t i = 0; i < count; i++)
     b->units.push_back({src + i * kPageSize, static_cast<uint32_t>(kPageSize), out + i * kPageSize, status + i});
+  // The device reads and writes these until the batch is released: the
+  // references keep their memory alive (callers pass store-owned buffers).
   b->Keep(info[0]);
   b->Keep(info[2]);
   b->Keep(info[3]);
@@ -216,27 +213,20 @@ Napi::Value DeviceEngineObject::Compress(const Napi::CallbackInfo& info) {
 
 Napi::Value DeviceEngineObject::Decompress(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (info.Length() < 5 || !info[0].IsArray()) {
-    Napi::TypeError::New(env, "decompress(arenas[], jobs, count, dst, status)").ThrowAsJavaScriptException();
-    return env.Undefined();
-  }
+  if (!ThisIs(info, &kEngineTag, "DeviceEngine")) return env.Undefined();
+  Args a(info, "decompress");
+  if (!info[0].IsArray()) a.Fail("arenas must be an array");
+  size_t count = a.Size(2, "count", 1 << 24);
+  const int32_t* jobs = a.View<int32_t>(1, "jobs", 0, count * 4);
+  size_t dst_bytes = 0;
+  uint8_t* dst = a.Bytes(3, "dst", &dst_bytes);
+  int32_t* status = a.View<int32_t>(4, "status", 0, count);
+  if (!a.ok()) return env.Undefined();
+  size_t dst_pages = dst_bytes / kPageSize;
   auto* b = new JsBatch(env);
   // The batch keeps every arena it reads alive until the device completes.
-  ArenaTable arenas = ArenaTable::FromJs(env, info[0].As<Napi::Array>(), [b](const Napi::Value& a) { b->Keep(a); });
-  size_t count = IntArg(info, 2);
-  const int32_t* jobs = CheckedView<int32_t>(env, info[1], 0, count * 4, "jobs");
-  if (!info[3].IsTypedArray()) {
-    delete b;
-    Napi::TypeError::New(env, "dst must be a typed array").ThrowAsJavaScriptException();
-    return env.Undefined();
-  }
-  uint8_t* dst_data;
-  size_t dst_bytes = 0, dst_elem;
-  if (!TypedArrayBytes(env, info[3], &dst_data, &dst_bytes, &dst_elem)) dst_bytes = 0;
-  size_t dst_pages = dst_bytes / kPageSize;
-  uint8_t* dst = jobs ? CheckedView<uint8_t>(env, info[3], 0, dst_pages * kPageSize, "dst") : nullptr;
-  int32_t* status = dst ? CheckedView<int32_t>(env, info[4], 0, count, "status") : nullptr;
-  if (!jobs || !dst || !status) {
+  ArenaTable arenas = ArenaTable::FromJs(env, info[0].As<Napi::Array>(), [b](const Napi::Value& v) { b->Keep(v); });
+  if (env.IsExceptionPending()) {
     delete b;
     return env.Undefined();
   }
@@ -257,6 +247,7 @@ Napi::Value DeviceEngineObject::Decompress(const Napi::CallbackInfo& info) {
 
 Napi::Value DeviceEngineObject::Stats(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
+  if (!ThisIs(info, &kEngineTag, "DeviceEngine")) return env.Undefined();
   const EngineStats& s = engine_->stats();
   Napi::Object o = Napi::Object::New(env);
   auto put = [&](const char* key, const std::atomic<uint64_t>& v) {
@@ -284,6 +275,7 @@ Napi::Value DeviceEngineObject::Stats(const Napi::CallbackInfo& info) {
 
 Napi::Value DeviceEngineObject::Close(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
+  if (!ThisIs(info, &kEngineTag, "DeviceEngine")) return env.Undefined();
   auto d = Napi::Promise::Deferred::New(env);
   if (closed_) {
     d.Resolve(env.Undefined());
@@ -302,14 +294,14 @@ Napi::Value DeviceEngineObject::Close(const Napi::CallbackInfo& info) {
 Napi::Value OpenDeviceJs(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (info.Length() < 1 || !info[0].IsObject()) {
-    Napi::TypeError::New(env, "openDevice(options: object)").ThrowAsJavaScriptException();
+    ThrowOnce(env, "openDevice(options: object)");
     return env.Undefined();
   }
   DeviceOptions device;
   EngineOptions engine;
   std::string error;
-  if (!ParseDeviceOptions(info[0].As<Napi::Object>(), &device, &engine, &error)) {
-    Napi::TypeError::New(env, error).ThrowAsJavaScriptException();
+  if (!ParseDeviceOptions(info[0].As<Napi::Object>(), &device, &engine, &error) || env.IsExceptionPending()) {
+    ThrowOnce(env, error);
     return env.Undefined();
   }
   std::unique_ptr<Device> dev = MakeDevice(device.kind, &error);

@@ -26,7 +26,7 @@ class DeviceEngineObject : public Napi::ObjectWrap<DeviceEngineObject> {
   ~DeviceEngineObject() override;
 
  private:
-  // compress(pages, count, out, status, threshold, detectSameFilled, failPage) -> Promise<void>
+  // compress(pages, count, out, status, threshold, detectSameFilled) -> Promise<void>
   Napi::Value Compress(const Napi::CallbackInfo& info);
   // decompress(arenas[], jobs Int32Array [arena, offset, length, dstPage]*, count, dst, status) -> Promise<void>
   Napi::Value Decompress(const Napi::CallbackInfo& info);

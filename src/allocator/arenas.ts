@@ -26,13 +26,16 @@ export class ArenaSet {
   /** Pages handed out to slabs, over all arenas: zsmalloc's pages_used summed. */
   pagesInUse = 0
   private readonly maxArenas: number
+  private readonly maxPages: number
 
   constructor(maxBytes: number) {
     this.maxArenas = Number.isFinite(maxBytes) ? Math.max(1, Math.ceil(maxBytes / (ARENA_PAGES * PAGE_SIZE))) : 4096
+    this.maxPages = Number.isFinite(maxBytes) ? Math.floor(maxBytes / PAGE_SIZE) : Infinity
   }
 
   /** Returns (arena << 16 | firstPage) of a run of `pages` pages, or -1 when the pool is at its limit. */
   allocRun(pages: number): number {
+    if (this.pagesInUse + pages > this.maxPages) return -1
     for (let a = 0; a < this.arenas.length; a++) {
       const arena = this.arenas[a]
       if (!arena || ARENA_PAGES - arena.usedPages < pages) continue

@@ -17,6 +17,9 @@ import { runUsemem, processIo } from '../usemem/run.js'
 import type { UsememResult } from '../usemem/result.js'
 import { buildTable, render } from '../report/index.js'
 import type { FolioSize } from '../swapcache/options.js'
+import client from 'prom-client'
+import { createMetrics, type StoreMetrics } from '../metrics/metrics.js'
+import { serveMetrics, type MetricsServer } from '../metrics/server.js'
 
 export async function mainJob(argv: string[]): Promise<number> {
   let values
@@ -31,6 +34,8 @@ export async function mainJob(argv: string[]): Promise<number> {
         compressors: { type: 'string', default: 'lz4,zstd' },
         workers: { type: 'string', default: String(availableParallelism()) },
         out: { type: 'string', default: 'artifacts' },
+        // Serve each run's store metrics at http://HOST:PORT/metrics while it runs (loopback).
+        'metrics-listen': { type: 'string' },
       },
     }))
   } catch (err) {
@@ -38,15 +43,30 @@ export async function mainJob(argv: string[]): Promise<number> {
   }
   const compressors = values.compressors!.split(',').filter(Boolean)
   const results: UsememResult[] = []
-  for (const compressor of compressors) {
-    const o = resolveUsemem({
-      size: parseSize(values.size!), tasks: Number(values.tasks), limit: parseSize(values.limit!), folio: values.folio as FolioSize,
-      compressor, workers: Number(values.workers), initTime: true, verify: true, progress: process.stderr.isTTY === true,
-    })
-    const command = `zstash usemem --init-time --verify -n ${o.tasks} --limit ${values.limit} --folio ${o.folio} --compressor ${compressor} --workers ${o.workers} ${values.size}`
-    console.log(`# ${command}`)
-    results.push(await runUsemem(o, processIo, command))
-    console.log('')
+  const registry = new client.Registry()
+  let server: MetricsServer | undefined
+  let metrics: StoreMetrics | undefined
+  if (values['metrics-listen']) {
+    server = await serveMetrics({ listen: values['metrics-listen'], registry })
+    console.log(`# metrics: ${server.url}`)
+  }
+  try {
+    for (const compressor of compressors) {
+      const o = resolveUsemem({
+        size: parseSize(values.size!), tasks: Number(values.tasks), limit: parseSize(values.limit!), folio: values.folio as FolioSize,
+        compressor, workers: Number(values.workers), initTime: true, verify: true, progress: process.stderr.isTTY === true,
+      })
+      const command = `zstash usemem --init-time --verify -n ${o.tasks} --limit ${values.limit} --folio ${o.folio} --compressor ${compressor} --workers ${o.workers} ${values.size}`
+      console.log(`# ${command}`)
+      results.push(await runUsemem(o, processIo, command, server && ((store, cache) => {
+        metrics?.unregister()
+        metrics = createMetrics({ registry, source: store, swapCache: cache })
+      })))
+      console.log('')
+    }
+  } finally {
+    metrics?.unregister()
+    await server?.close()
   }
   const table = buildTable(results, { baseline: results.length > 1 ? 0 : undefined })
   console.log(render(table, 'text'))

@@ -5,6 +5,7 @@
  *   usemem [options] SIZE   vm-scalability usemem over a SwapCache
  *   report [options] F...   cover-letter tables from usemem --json results
  *   bench-store [options]   the store benchmark (bench/store.ts)
+ *   metrics [options] SIZE  usemem while serving Prometheus metrics (--listen HOST:PORT)
  * Errors with a ZstashError code print their message and exit 1 (2 for bad usage).
  */
 import { spawnSync } from 'node:child_process'
@@ -14,6 +15,7 @@ import { ZstashError, InvalidArgumentError } from '../errors.js'
 import { usememCommand } from './usemem-cmd.js'
 import { reportCommand } from './report-cmd.js'
 import { mainJob } from './main-job.js'
+import { metricsCommand } from './metrics-cmd.js'
 
 const here = path.dirname(fileURLToPath(import.meta.url))
 const distRoot = path.resolve(here, '..', '..')
@@ -23,7 +25,7 @@ function runScript(relative: string, args: string[]): number {
   return r.status ?? 1
 }
 
-const USAGE = 'usage: zstash <main | usemem | report | bench-store> [options]   (zstash <command> --help)'
+const USAGE = 'usage: zstash <main | usemem | metrics | report | bench-store> [options]   (zstash <command> --help)'
 
 async function run(command: string, rest: string[]): Promise<number> {
   switch (command) {
@@ -33,6 +35,8 @@ async function run(command: string, rest: string[]): Promise<number> {
       return usememCommand(rest)
     case 'report':
       return reportCommand(rest)
+    case 'metrics':
+      return metricsCommand(rest)
     case 'bench-store':
       return runScript('bench/store.js', rest)
     case 'help':

@@ -1,7 +1,8 @@
 /**
- * A compress backend turns the pages of one folio into per-page results. The
- * PageStore does not care whether that ran on this thread, in a worker pool, or
- * on an accelerator: it only reads the results and publishes them.
+ * A compress backend turns the pages of one folio into per-page results, and
+ * decodes batches of stored objects. The PageStore does not care whether that
+ * ran on this thread, in a worker pool, or on an accelerator: it reads the
+ * results and publishes them.
  */
 import type { StreamFormat } from './formats.js'
 
@@ -25,10 +26,6 @@ export interface CompressOptions {
   /** Largest accepted compressed length; longer results are reported Incompressible. */
   threshold: number
   detectSameFilled: boolean
-  /** Test hook: index of a page in this folio that must fail (-1 for none). */
-  failPage: number
-  /** Test hook: end the worker thread that runs this folio (worker pool only). */
-  crashWorker?: boolean
 }
 
 /**
@@ -42,10 +39,41 @@ export interface CompressResult {
   release(): void
 }
 
+/**
+ * A batch of stored objects to decode: job i is [arena, offset, length, dstPage]
+ * in `jobs`, in the stream format FORMATS[slots[i]], checked against sums[i]
+ * when `sums` is given. status[i] becomes PAGE_SIZE or a DecodeStatus.
+ */
+export interface DecompressRequest {
+  arenas: readonly (Uint8Array | undefined)[]
+  jobs: Int32Array
+  slots: Uint8Array
+  sums: Uint32Array | undefined
+  count: number
+  /** Shared memory: the backend may write it from other threads. */
+  dst: Uint8Array
+  status: Int32Array
+}
+
 export interface CompressBackend {
   readonly info: BackendInfo
+  /**
+   * True when compress() returns its result before returning (no promise):
+   * the store may then hand it the caller's memory. Otherwise the store hands
+   * it a copy the store owns, so the caller's buffer is free the moment
+   * storeFolio() returns.
+   */
+  readonly synchronous: boolean
   compress(pages: Uint8Array, count: number, options: CompressOptions): CompressResult | Promise<CompressResult>
+  /**
+   * Decodes a batch off the calling thread (worker pool, device). Absent on
+   * backends that have nothing better than the calling thread.
+   */
+  decompressMany?(request: DecompressRequest): Promise<void>
+  /** Below this many objects a batch is decoded on the calling thread instead. */
+  readonly minDecompressBatch: number
   /** Backend-specific counters, merged into PageStore.stats().backend. */
   stats(): Record<string, number>
+  /** Settles (rejects) whatever it still has in flight, then releases its resources. */
   close(): Promise<void>
 }

@@ -1,7 +1,8 @@
 /**
  * The synchronous CPU backend: one native call per batch on the calling thread.
  * It is the `workers: 0` path and the reference every other backend is checked
- * against.
+ * against. It compresses before compress() returns, so the store hands it the
+ * caller's memory directly: nothing outlives the call.
  */
 import { PAGE_SIZE } from './status.js'
 import type { BackendInfo, CompressBackend, CompressOptions, CompressResult } from './backend.js'
@@ -11,6 +12,8 @@ import { compressInBatches } from '../folio/batches.js'
 
 export class CpuBackend implements CompressBackend {
   readonly info: BackendInfo
+  readonly synchronous = true
+  readonly minDecompressBatch = Infinity
   private readonly codec: NativeCodec
   // One staging area, reused: results are consumed before compress() is called again.
   private out = new Uint8Array(0)
@@ -30,8 +33,7 @@ export class CpuBackend implements CompressBackend {
       this.status = new Int32Array(count)
     }
     const { codec, out, status } = this
-    compressInBatches(codec, pages, 0, count, { out, status, page: 0 }, this.info.maxBatch,
-      options.threshold, options.detectSameFilled, options.failPage)
+    compressInBatches(codec, pages, 0, count, { out, status, page: 0 }, this.info.maxBatch, options.threshold, options.detectSameFilled)
     this.inUse = true
     return { status, out, release: () => { this.inUse = false } }
   }

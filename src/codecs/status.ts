@@ -3,7 +3,6 @@ export const PageStatus = {
   SameFilled: 0,
   Incompressible: -1,
   CompressError: -2,
-  InjectedFault: -3,
   /** Set by asynchronous backends: the device failed this page and no fallback could take it. */
   DeviceError: -4,
 } as const
@@ -12,7 +11,17 @@ export const PageStatus = {
 export const DecodeStatus = {
   Corrupt: -10,
   WrongSize: -11,
+  /** The stored object does not match its checksum; it was not decoded. */
+  Checksum: -12,
 } as const
+
+export function decodeStatusName(status: number): string {
+  switch (status) {
+    case DecodeStatus.WrongSize: return 'wrong size'
+    case DecodeStatus.Checksum: return 'checksum mismatch'
+    default: return 'corrupt stream'
+  }
+}
 
 export const PAGE_SIZE = 4096
 export const PAGE_SHIFT = 12

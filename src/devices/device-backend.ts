@@ -4,32 +4,32 @@
  * at once and the folio's result is returned only when every page of every
  * batch has its final status (compressed, CPU fallback, raw or same-filled).
  * The engine thread does the waiting; this thread only awaits a promise.
+ *
+ * The engine reads the pages in place until the folio completes: the store
+ * hands it its own staging copy, never the caller's buffer.
  */
 import { PAGE_SIZE } from '../codecs/status.js'
-import type { BackendInfo, CompressBackend, CompressOptions, CompressResult } from '../codecs/backend.js'
+import type { BackendInfo, CompressBackend, CompressOptions, CompressResult, DecompressRequest } from '../codecs/backend.js'
 import { ClosedError, InvalidArgumentError } from '../errors.js'
 import { forEachBatch } from '../folio/batches.js'
+import { loadNative } from '../native.js'
 import { fromNative } from './errors.js'
 import type { DeviceCaps, DeviceCounters, NativeDeviceEngine } from './native-devices.js'
 
-export interface DecompressMany {
-  /**
-   * Decodes `count` deflate-4k (or raw, length PAGE_SIZE) objects. jobs holds
-   * [arena, offset, length, dstPage] per object, as NativeCodec.decompressBatch;
-   * status[i] becomes PAGE_SIZE or a DecodeStatus. The two largest inputs go to
-   * the device first; a page the device fails is decoded on the CPU.
-   */
-  decompressMany(arenas: Uint8Array[], jobs: Int32Array, count: number, dst: Uint8Array, status: Int32Array): Promise<void>
-}
+/** Below this many objects a loadMany decodes on the calling thread: a device round trip costs more. */
+export const DEVICE_MIN_DECOMPRESS_BATCH = 1
 
-export type DeviceCompressBackend = CompressBackend & DecompressMany & {
+export type DeviceCompressBackend = CompressBackend & {
   readonly caps: DeviceCaps
+  decompressMany(request: DecompressRequest): Promise<void>
   stats(): Record<string, number> & DeviceCounters
 }
 
 export class DeviceBackend implements DeviceCompressBackend {
   readonly info: BackendInfo
   readonly caps: DeviceCaps
+  readonly synchronous = false
+  readonly minDecompressBatch = DEVICE_MIN_DECOMPRESS_BATCH
   private readonly engine: NativeDeviceEngine
   private closed = false
   // Output buffers handed back by release(), reused by later folios.
@@ -57,19 +57,17 @@ export class DeviceBackend implements DeviceCompressBackend {
     const { out, status } = buffers
     const pending: Promise<void>[] = []
     forEachBatch(count, this.info.maxBatch, (first, n) => {
-      const fail = options.failPage >= first && options.failPage < first + n ? options.failPage - first : -1
       pending.push(this.engine.compress(
         pages.subarray(first * PAGE_SIZE, (first + n) * PAGE_SIZE), n,
         out.subarray(first * PAGE_SIZE, (first + n) * PAGE_SIZE), status.subarray(first, first + n),
-        options.threshold, options.detectSameFilled, fail,
+        options.threshold, options.detectSameFilled,
       ))
     })
-    try {
-      await Promise.all(pending)
-    } catch (err) {
-      // Batches still in flight keep their own references to the buffers.
-      throw fromNative(this.info.name, err)
-    }
+    // Every batch settles before the folio does: a failed batch must not leave
+    // another still writing into buffers a later folio could be handed.
+    const results = await Promise.allSettled(pending)
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected')
+    if (failed) throw fromNative(this.info.name, failed.reason)
     let released = false
     return {
       status: status.subarray(0, count),
@@ -82,13 +80,38 @@ export class DeviceBackend implements DeviceCompressBackend {
     }
   }
 
-  async decompressMany(arenas: Uint8Array[], jobs: Int32Array, count: number, dst: Uint8Array, status: Int32Array): Promise<void> {
+  /**
+   * Decodes stored deflate-4k (or raw) objects on the device, two largest
+   * first; a page the device fails is decoded on the CPU. Objects are checked
+   * against their checksums here first: a device cannot, and a damaged object
+   * must never be decoded into a page.
+   */
+  async decompressMany(request: DecompressRequest): Promise<void> {
     if (this.closed) throw new ClosedError(`device ${this.info.name}`)
+    const { arenas, count, dst, status } = request
+    let jobs = request.jobs
+    let submit = count
+    let order: Int32Array | undefined
+    if (request.sums) {
+      loadNative().checkObjects(arenas, jobs, count, request.sums, status)
+      order = new Int32Array(count)
+      submit = 0
+      for (let i = 0; i < count; i++) if (status[i] === 0) order[submit++] = i
+      if (submit < count) {
+        const good = new Int32Array(submit * 4)
+        for (let k = 0; k < submit; k++) good.set(jobs.subarray(order[k] * 4, order[k] * 4 + 4), k * 4)
+        jobs = good
+      } else {
+        order = undefined
+      }
+    }
+    const results = order ? new Int32Array(submit) : status
     try {
-      await this.engine.decompress(arenas, jobs, count, dst, status)
+      if (submit > 0) await this.engine.decompress(arenas as Uint8Array[], jobs, submit, dst, results)
     } catch (err) {
       throw fromNative(this.info.name, err)
     }
+    if (order) for (let k = 0; k < submit; k++) status[order[k]] = results[k]
   }
 
   stats(): Record<string, number> & DeviceCounters {

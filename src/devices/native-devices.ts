@@ -48,7 +48,7 @@ export interface NativeDeviceEngine {
   readonly caps: DeviceCaps
   compress(
     pages: Uint8Array, count: number, out: Uint8Array, status: Int32Array,
-    threshold: number, detectSameFilled: boolean, failPage: number,
+    threshold: number, detectSameFilled: boolean,
   ): Promise<void>
   decompress(arenas: Uint8Array[], jobs: Int32Array, count: number, dst: Uint8Array, status: Int32Array): Promise<void>
   stats(): DeviceCounters

@@ -2,8 +2,8 @@
  * A folio of n pages is compressed as ceil(n / maxBatch) batches: the unit a
  * backend hands to one codec call or one device submission (zswap's
  * ZSWAP_MAX_BATCH_SIZE, 8). The synchronous backend and the pool's workers
- * both compress through compressInBatches, so the split (and where a test
- * fault lands) is the same on every CPU path.
+ * both compress through compressInBatches, so the split is the same on every
+ * CPU path.
  */
 import type { NativeCodec } from '../native.js'
 
@@ -17,13 +17,12 @@ export interface BatchTarget {
 /** Compresses `count` pages of `src` from page `srcPage`, one native call per batch. */
 export function compressInBatches(
   codec: NativeCodec, src: Uint8Array, srcPage: number, count: number, target: BatchTarget,
-  maxBatch: number, threshold: number, sameFilled: boolean, failPage: number,
+  maxBatch: number, threshold: number, sameFilled: boolean,
 ): void {
   for (let first = 0; first < count; first += maxBatch) {
     const n = Math.min(maxBatch, count - first)
-    const fail = failPage >= first && failPage < first + n ? failPage - first : -1
     const at = target.page + first
-    codec.compressBatch(src, srcPage + first, n, target.out, at, target.status, at, threshold, sameFilled, fail)
+    codec.compressBatch(src, srcPage + first, n, target.out, at, target.status, at, threshold, sameFilled)
   }
 }
 

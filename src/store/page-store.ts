@@ -1,32 +1,44 @@
 /**
  * PageStore: zswap's store/load/invalidate over a zsmalloc-like pool.
  *
+ * Every operation takes effect, in the entry table, when it is called; work
+ * that finishes later (compression in the pool or on a device, a readahead's
+ * decompression) only completes what its call started, and only for keys no
+ * later call has touched. So, per key, the last issued operation wins, and a
+ * folio is all or nothing (docs/reliability.md).
+ *
  * storeFolio() reads top-down like zswap_store():
- *   validate → check limits → compress every page (in batches, by the backend)
- *   → allocate and copy every object → publish every entry (freeing old ones).
- * Nothing is published until every page of the folio has an object, so any
- * failure leaves no entry for any key of the folio, stale older entries
- * included (zswap's check_old), and says why.
+ *   validate → admit (reserve the pool limit) → take the caller's bytes (a copy,
+ *   for asynchronous backends) → mark the keys Pending (their old entries are
+ *   dead: replaced, or erased if this store fails — zswap's check_old)
+ *   → compress every page (in batches, by the backend) → allocate every object
+ *   → publish the keys still Pending under this store's ticket.
  */
-import { BackendUnavailableError, ClosedError, DecompressError, InvalidArgumentError, StoreRejectedError, type RejectReason } from '../errors.js'
-import { PAGE_SIZE, PageStatus, DecodeStatus } from '../codecs/status.js'
+import { BackendUnavailableError, ClosedError, DecompressError, InvalidArgumentError, StoreRejectedError, ZstashError, type RejectReason } from '../errors.js'
+import { PAGE_SIZE, PageStatus, DecodeStatus, decodeStatusName } from '../codecs/status.js'
 import { formatId, FORMATS, type StreamFormat } from '../codecs/formats.js'
 import type { BackendInfo, CompressBackend, CompressResult } from '../codecs/backend.js'
 import { CpuBackend } from '../codecs/cpu-backend.js'
 import { loadNative, type NativeAddon, type NativeCodec } from '../native.js'
 import { ZsPool, type PoolStats } from '../allocator/zs-pool.js'
 import { EntryKind, EntryTable } from '../entries/entry-table.js'
+import { Staging } from '../folio/staging.js'
 import { ZswapCounters, folioSizeName } from './counters.js'
-import { DEFAULT_MAX_BATCH, describe, MAX_FOLIO_PAGES, resolveOptions, type PageStoreOptions, type ResolvedOptions } from './options.js'
+import { DEFAULT_MAX_BATCH, MAX_FOLIO_PAGES, resolveOptions, type PageStoreOptions, type ResolvedOptions } from './options.js'
+import { checkFolio, checkKey, checkKeys, checkLoadOptions, MAX_KEY } from './arguments.js'
+import { Admission } from './admission.js'
+import { Inflight } from './inflight.js'
+import { KeyRanges } from './key-ranges.js'
 import { TEST_HOOKS, type TestHooks } from './test-hooks.js'
 import { WorkerPoolBackend } from '../pool/worker-pool.js'
-import { isDeviceCompressor, openDeviceBackend, DeviceBackend } from '../devices/index.js'
+import { isDeviceCompressor, openDeviceBackend } from '../devices/index.js'
 import { availableParallelism } from 'node:os'
 
-export const MAX_KEY = 2 ** 32 - 1
+export { MAX_KEY }
+export { LOAD_MANY_INLINE_PAGES } from '../pool/worker-pool.js'
 
 export interface LoadOptions {
-  /** Write the page here (at least PAGE_SIZE bytes; the first PAGE_SIZE are written) instead of a new array. */
+  /** Write the page(s) here (at least PAGE_SIZE bytes per key) instead of a new array. */
   into?: Uint8Array
   /** Free the entry after a successful load (zswap's loads are always exclusive). Default false. */
   exclusive?: boolean
@@ -40,9 +52,6 @@ export interface LoadManyResult {
   /** Number of keys found. */
   count: number
 }
-
-/** Below this many compressed pages a loadMany decompresses inline: a pool round trip would cost more. */
-export const LOAD_MANY_INLINE_PAGES = 64
 
 export interface PageStoreStats {
   stored_pages: number
@@ -61,12 +70,23 @@ export interface PageStoreStats {
   zswpin: number
   /** Successful folio stores by folio size: { '4kB': n, '64kB': n, … } (per-order zswpout). */
   zswpout_folios: Record<string, number>
+  /** Folios whose store is in flight, and the pool bytes they have reserved. */
+  stores_in_flight: number
+  reserved_bytes: number
   /** Entry table + allocator metadata, in bytes, and per stored page. */
   metadata_bytes: number
   metadata_bytes_per_page: number
   pool: PoolStats
   backend: BackendInfo & { counters: Record<string, number> }
 }
+
+/** Hooks for zstash's own tests (through 'zstash/internals'): wrap the backend the store opened. */
+export interface OpenHooks {
+  wrapBackend?: (backend: CompressBackend) => CompressBackend
+}
+
+/** Staging ring of the store's own copies of folios in flight (16 MiB, virtual until touched). */
+const STAGING_PAGES = 4096
 
 export class PageStore {
   readonly options: Readonly<ResolvedOptions>
@@ -77,52 +97,37 @@ export class PageStore {
   private readonly pool: ZsPool
   private readonly entries = new EntryTable()
   private readonly counters = new ZswapCounters()
-  private readonly acceptBytes: number
-  private reachedFull = false
-  private closed = false
-  // Scratch for one folio's handles, reused across stores (no per-page objects).
-  private handles = new Uint32Array(MAX_FOLIO_PAGES)
-  // Copy plans for one folio: [arena, offset, source offset, length] per object.
+  private readonly admission: Admission
+  private readonly staging: Staging | undefined
+  private readonly inflight = new Inflight()
+  private readonly keyRanges = new KeyRanges()
+  private closing: Promise<void> | undefined
+  private finalStats: PageStoreStats | undefined
+  // Scratch for one folio at a time (the commit is synchronous): no per-page objects.
+  private readonly handles = new Uint32Array(MAX_FOLIO_PAGES)
+  private readonly sums = new Uint32Array(MAX_FOLIO_PAGES)
+  // Copy plans: [arena, offset, source offset, length] per object.
   private readonly compressedPlan = new Int32Array(MAX_FOLIO_PAGES * 4)
   private readonly rawPlan = new Int32Array(MAX_FOLIO_PAGES * 4);
   [TEST_HOOKS]?: TestHooks
 
   static async open(options?: PageStoreOptions): Promise<PageStore> {
-    const resolved = resolveOptions(options, isDeviceCompressor, availableParallelism())
-    const format = resolved.format
-    let backend: CompressBackend
-    if (!format) {
-      // An accelerator: it compresses (with its own CPU fallback); loads use the CPU decoder or the device.
-      backend = await openDeviceBackend(resolved.compressor, {
-        maxBatch: resolved.maxBatch ?? DEFAULT_MAX_BATCH, level: resolved.level, device: resolved.device,
-      })
-    } else if (resolved.workers > 0) {
-      const pool = new WorkerPoolBackend({
-        format, level: resolved.level!, maxBatch: resolved.maxBatch!, workers: resolved.workers,
-        threshold: resolved.incompressibleThreshold, sameFilled: resolved.sameFilled,
-      })
-      try {
-        await pool.ready
-      } catch (err) {
-        await pool.close()
-        throw new BackendUnavailableError(`the compression worker pool failed to start: ${(err as Error).message}`, { cause: err })
-      }
-      backend = pool
-    } else {
-      backend = new CpuBackend(format, resolved.level!, resolved.maxBatch!)
-    }
-    return new PageStore(resolved, backend)
+    return openPageStore(options)
   }
 
-  private constructor(options: ResolvedOptions, backend: CompressBackend) {
+  /** @internal Use PageStore.open(). */
+  constructor(options: ResolvedOptions, backend: CompressBackend) {
     this.options = Object.freeze({ ...options })
     this.backend = backend
     this.native = loadNative()
     this.formatSlot = formatId(backend.info.format)
     // One CPU decoder per format: an entry is read back by its format, whatever wrote it.
     this.decoders = FORMATS.map((f: StreamFormat) => new this.native.Codec(f, 1))
-    this.pool = new ZsPool({ maxBytes: options.maxPoolBytes })
-    this.acceptBytes = (options.maxPoolBytes * options.acceptThresholdPercent) / 100
+    // The allocator's hard cap backs up the admission check: even a folio whose
+    // objects open new slabs cannot take the pool past the limit by more than a slab run.
+    this.pool = new ZsPool({ maxBytes: options.maxPoolBytes + POOL_CAP_SLACK })
+    this.admission = new Admission(options.maxPoolBytes, options.acceptThresholdPercent)
+    this.staging = backend.synchronous ? undefined : new Staging(STAGING_PAGES)
   }
 
   get info(): BackendInfo {
@@ -131,37 +136,48 @@ export class PageStore {
 
   /**
    * Stores `pages` (n × PAGE_SIZE bytes, 1 ≤ n ≤ 512) under keys firstKey … firstKey + n − 1.
+   * The bytes are taken when the call returns: the caller may reuse the buffer at once.
    * Resolves when every page is stored; rejects with StoreRejectedError, leaving
    * no entry for any of those keys, when any page cannot be.
    */
-  async storeFolio(firstKey: number, pages: Uint8Array): Promise<void> {
-    const n = this.checkFolio(firstKey, pages)
-    if (this.checkLimits()) {
-      this.counters.pool_limit_hit++
-      this.reject(firstKey, n, 'pool_limit', `pool is at its limit (${this.pool.totalSize()} of ${this.options.maxPoolBytes} bytes)`)
-    }
-    const hooks = this[TEST_HOOKS]
-    const options = {
-      threshold: this.options.incompressibleThreshold,
-      detectSameFilled: this.options.sameFilled,
-      failPage: hooks?.failCompress ? hooks.failCompress(firstKey, n) : -1,
-      crashWorker: hooks?.crashWorker ? hooks.crashWorker(firstKey, n) : false,
-    }
-    let pending = this.backend.compress(pages, n, options)
-    let result: CompressResult
+  storeFolio(firstKey: number, pages: Uint8Array): Promise<void> {
     try {
-      result = pending instanceof Promise ? await pending : pending
+      this.checkOpen()
+      const folio = checkFolio(firstKey, pages)
+      return this.inflight.track(this.store(firstKey, folio.bytes, folio.pages))
     } catch (err) {
-      this.counters.reject_backend_fail++
-      const reason = this.backend.info.path === 'cpu' ? 'worker_fail' : 'device_fail'
-      this.reject(firstKey, n, reason, `${this.backend.info.name} failed: ${(err as Error).message}`, undefined, err)
+      return Promise.reject(err)
     }
-    this.checkOpen()
+  }
+
+  private async store(firstKey: number, src: Uint8Array, n: number): Promise<void> {
+    if (!this.admission.admit(n, this.pool.totalSize())) {
+      this.counters.pool_limit_hit++
+      this.eraseKeys(firstKey, n)
+      throw this.rejection(firstKey, n, 'pool_limit', `pool is at its limit (${this.pool.totalSize()} bytes used, ${this.admission.reservedBytes} reserved, of ${this.options.maxPoolBytes})`)
+    }
+    const ticket = this.inflight.ticket()
+    // A synchronous backend compresses before this call returns, straight from the caller's memory.
+    const staged = this.staging?.copy(src, n)
+    const input = staged?.bytes ?? src
+    this.markPending(firstKey, n, ticket)
+    this.inflight.stage(ticket, input)
+    let result: CompressResult | undefined
     try {
-      this.allocateAll(firstKey, n, pages, result!)
-      this.publishAll(firstKey, n, result!)
+      const pending = this.backend.compress(input, n, {
+        threshold: this.options.incompressibleThreshold, detectSameFilled: this.options.sameFilled,
+      })
+      result = pending instanceof Promise ? await pending : pending
+      this.checkOpen()
+      this.commit(firstKey, n, ticket, input, result)
+    } catch (err) {
+      this.abandon(firstKey, n, ticket)
+      throw this.storeError(err, firstKey, n)
     } finally {
-      result!.release()
+      result?.release()
+      this.inflight.unstage(ticket)
+      staged?.release()
+      this.admission.release(n)
     }
     this.counters.countFolio(n)
   }
@@ -173,204 +189,178 @@ export class PageStore {
 
   /**
    * The fault path: decompresses on the calling thread, with no thread hop.
-   * A corrupted object throws DecompressError, bumps decompress_fail and keeps the entry.
+   * A damaged object throws DecompressError, bumps decompress_fail and keeps the entry.
    */
   loadSync(key: number, options?: LoadOptions): Uint8Array | undefined {
     this.checkOpen()
     checkKey(key, 'key')
-    const into = options?.into
-    if (into !== undefined && (!(into instanceof Uint8Array) || into.length < PAGE_SIZE)) {
-      throw new InvalidArgumentError(`'into' must be a Uint8Array of at least ${PAGE_SIZE} bytes, got ${describe(into)}`)
-    }
+    const { into, intoArg, exclusive } = checkLoadOptions(options, 1)
     const kind = this.entries.find(key)
     if (kind === EntryKind.Empty) return undefined
     const dst = into ?? new Uint8Array(PAGE_SIZE)
-    const lo = this.entries.lo
-    const hi = this.entries.hi
-    if (kind === EntryKind.SameFilled) {
-      this.native.fillPage(dst, 0, lo, hi)
-    } else {
-      this.pool.locate(lo)
-      const { bytes } = this.pool.arena
-      if (kind === EntryKind.Raw) {
-        dst.set(bytes.subarray(this.pool.offset, this.pool.offset + PAGE_SIZE))
-      } else {
-        const status = this.decoders[this.entries.slot].decompress(bytes, this.pool.offset, hi, dst, 0)
-        if (status !== PAGE_SIZE) {
-          this.counters.decompress_fail++
-          throw new DecompressError(key, status, status === DecodeStatus.WrongSize ? 'wrong size' : 'corrupt stream')
-        }
-      }
+    const status = this.readEntry(kind, dst, 0)
+    if (status !== PAGE_SIZE) {
+      this.counters.decompress_fail++
+      throw new DecompressError(key, status, decodeStatusName(status))
     }
     this.counters.zswpin++
-    if (options?.exclusive) this.dropEntry(key)
-    return dst
+    if (exclusive) this.dropEntry(key)
+    return intoArg ?? dst
   }
 
   /**
-   * Swap-in readahead: loads many pages in one call. With a worker pool, the
-   * compressed pages are decompressed there, largest objects first (iaa_crypto's
-   * "two largest first": the longest jobs start earliest); small batches are
-   * decompressed inline, where a pool round trip would cost more than it saves.
-   * Absent keys are reported in `present`, not as errors.
+   * Swap-in readahead: loads many pages in one call. Compressed pages go to
+   * the backend's batched decoder (worker pool, device) when there are enough
+   * of them, largest objects first (iaa_crypto's "two largest first": the
+   * longest jobs start earliest); otherwise everything is decoded here.
+   * The result is the state when loadMany was called. Absent keys are reported
+   * in `present`, not as errors. If any page fails to decode, nothing is
+   * freed (exclusive or not) and DecompressError names the first.
    */
-  async loadMany(keys: ArrayLike<number>, options?: LoadOptions): Promise<LoadManyResult> {
-    this.checkOpen()
-    if (keys === null || typeof keys !== 'object' || typeof keys.length !== 'number') {
-      throw new InvalidArgumentError(`keys must be an array of integers, got ${describe(keys)}`)
+  loadMany(keys: ArrayLike<number>, options?: LoadOptions): Promise<LoadManyResult> {
+    try {
+      this.checkOpen()
+      const list = checkKeys(keys)
+      const opts = checkLoadOptions(options, list.length)
+      return this.inflight.track(this.loadBatch(list, opts.into, opts.intoArg, opts.exclusive))
+    } catch (err) {
+      return Promise.reject(err)
     }
+  }
+
+  private async loadBatch(keys: Uint32Array, into: Uint8Array | undefined, intoArg: Uint8Array | undefined, exclusive: boolean): Promise<LoadManyResult> {
     const n = keys.length
-    for (let i = 0; i < n; i++) checkKey(keys[i], `keys[${i}]`)
-    const into = options?.into
-    if (into !== undefined && (!(into instanceof Uint8Array) || into.length < n * PAGE_SIZE)) {
-      throw new InvalidArgumentError(`'into' must be a Uint8Array of at least ${n * PAGE_SIZE} bytes, got ${describe(into)}`)
-    }
-    const pool = this.backend instanceof WorkerPoolBackend ? this.backend
-      : this.backend instanceof DeviceBackend ? this.backend : undefined
-    const sharedInto = into && into.buffer instanceof SharedArrayBuffer
-    const dst = sharedInto ? into : pool ? new Uint8Array(new SharedArrayBuffer(n * PAGE_SIZE)) : into ?? new Uint8Array(n * PAGE_SIZE)
     const present = new Uint8Array(n)
-    const handles = new Uint32Array(n)
-    // Compressed pages become jobs; same-filled and raw pages are cheaper done here than described.
-    const jobKeys: number[] = []
+    // Count the objects a batched decoder would take before choosing where the pages go.
+    let compressed = 0
+    for (let i = 0; i < n; i++) if (this.entries.find(keys[i]) === EntryKind.Compressed) compressed++
+    const batched = this.backend.decompressMany !== undefined && compressed > 0 && compressed >= this.backend.minDecompressBatch
+    if (!batched) {
+      const dst = into ?? new Uint8Array(n * PAGE_SIZE)
+      const found = this.loadInline(keys, dst, present, exclusive)
+      return { pages: intoArg ?? dst, present, count: found }
+    }
+    const found = await this.loadBatched(keys, into, present, exclusive, compressed)
+    return { pages: intoArg ?? found.pages, present, count: found.count }
+  }
+
+  /** Every page decoded on the calling thread; exclusive entries are dropped only if all succeed. */
+  private loadInline(keys: Uint32Array, dst: Uint8Array, present: Uint8Array, exclusive: boolean): number {
     let found = 0
+    for (let i = 0; i < keys.length; i++) {
+      const kind = this.entries.find(keys[i])
+      if (kind === EntryKind.Empty) continue
+      const status = this.readEntry(kind, dst, i * PAGE_SIZE)
+      if (status !== PAGE_SIZE) {
+        this.counters.decompress_fail++
+        throw new DecompressError(keys[i], status, decodeStatusName(status))
+      }
+      present[i] = 1
+      found++
+    }
+    this.counters.zswpin += found
+    if (exclusive) for (let i = 0; i < keys.length; i++) if (present[i]) this.dropEntry(keys[i])
+    return found
+  }
+
+  /** Test support: the order in which the last batched loadMany submitted its pages (indexes into keys). */
+  lastLoadManyOrder: number[] = []
+
+  /**
+   * Same-filled, raw and pending pages are copied here at once; compressed
+   * ones go to the backend in one request, largest first. An exclusive load
+   * takes its entries now (they read as absent from here on) and drops them
+   * when every page decoded and reached the caller's buffer, or gives them back
+   * otherwise — unless a later call replaced them meanwhile. Frees of objects
+   * being read wait until the request is done; compaction is skipped meanwhile.
+   */
+  private async loadBatched(
+    keys: Uint32Array, into: Uint8Array | undefined, present: Uint8Array, exclusive: boolean, count: number,
+  ): Promise<{ pages: Uint8Array; count: number }> {
+    const n = keys.length
+    // Workers and devices write the destination from other threads: it must be shared memory.
+    const dst = into && into.buffer instanceof SharedArrayBuffer ? into : new Uint8Array(new SharedArrayBuffer(n * PAGE_SIZE))
+    // Largest first: sort packed (PAGE_SIZE - length, position) keys, a native numeric sort.
+    const order = new Float64Array(count)
+    let found = 0
+    let j = 0
+    let firstBad = -1
+    let badStatus = 0
     for (let i = 0; i < n; i++) {
       const kind = this.entries.find(keys[i])
       if (kind === EntryKind.Empty) continue
       present[i] = 1
       found++
-      const lo = this.entries.lo
-      handles[i] = lo
-      if (kind === EntryKind.SameFilled) {
-        this.native.fillPage(dst, i * PAGE_SIZE, lo, this.entries.hi)
-      } else if (kind === EntryKind.Raw) {
-        this.pool.locate(lo)
-        dst.set(this.pool.arena.bytes.subarray(this.pool.offset, this.pool.offset + PAGE_SIZE), i * PAGE_SIZE)
-      } else if (!pool) {
-        this.decompressInto(keys[i], dst, i)
-      } else {
-        jobKeys.push(i)
+      if (exclusive) this.entries.setTaken(true)
+      if (kind === EntryKind.Compressed) {
+        order[j++] = (PAGE_SIZE - this.entries.hi) * 2 ** 32 + i
+        continue
       }
-    }
-    if (pool && jobKeys.length > 0) {
-      if (jobKeys.length < LOAD_MANY_INLINE_PAGES && pool instanceof WorkerPoolBackend) {
-        for (const i of jobKeys) this.decompressInto(keys[i], dst, i)
-      } else {
-        await this.decompressInPool(pool, keys, jobKeys, dst)
+      const status = this.readEntry(kind, dst, i * PAGE_SIZE)
+      if (status !== PAGE_SIZE) {
+        this.counters.decompress_fail++
+        if (firstBad < 0) { firstBad = i; badStatus = status }
       }
-    }
-    this.counters.zswpin += found
-    if (options?.exclusive) {
-      for (let i = 0; i < n; i++) {
-        // Drop only the entry that was read: a key stored again meanwhile keeps its new page.
-        if (present[i] && this.entries.find(keys[i]) !== EntryKind.Empty && this.entries.lo === handles[i]) this.dropEntry(keys[i])
-      }
-    }
-    if (into && dst !== into) into.set(dst.subarray(0, n * PAGE_SIZE))
-    return { pages: into ?? dst, present, count: found }
-  }
-
-  private decompressInto(key: number, dst: Uint8Array, index: number): void {
-    this.entries.find(key)
-    this.pool.locate(this.entries.lo)
-    const status = this.decoders[this.entries.slot].decompress(this.pool.arena.bytes, this.pool.offset, this.entries.hi, dst, index * PAGE_SIZE)
-    if (status !== PAGE_SIZE) {
-      this.counters.decompress_fail++
-      throw new DecompressError(key, status, status === DecodeStatus.WrongSize ? 'wrong size' : 'corrupt stream')
-    }
-  }
-
-  /** Test support: the order in which the last pooled loadMany submitted its pages (indexes into keys). */
-  lastLoadManyOrder: number[] = []
-
-  private async decompressInPool(pool: WorkerPoolBackend | DeviceBackend, keys: ArrayLike<number>, jobKeys: number[], dst: Uint8Array): Promise<void> {
-    // Largest first: sort packed (PAGE_SIZE - length, position) keys, a native numeric sort.
-    const n = jobKeys.length
-    const order = new Float64Array(n)
-    for (let j = 0; j < n; j++) {
-      this.entries.find(keys[jobKeys[j]])
-      order[j] = (PAGE_SIZE - this.entries.hi) * 2 ** 32 + jobKeys[j]
     }
     order.sort()
-    for (let j = 0; j < n; j++) jobKeys[j] = order[j] % 2 ** 32
-    this.lastLoadManyOrder = jobKeys
-    if (pool instanceof DeviceBackend) return this.decompressOnDevice(pool, keys, jobKeys, dst)
-    // Dealt round-robin, so every task starts with its longest jobs.
-    const tasks = Math.min(pool.workers, Math.ceil(n / (LOAD_MANY_INLINE_PAGES / 2)))
-    const arenas = this.pool.arenaBytes()
-    const status = new SharedArrayBuffer(n * 4)
-    const perTask = Array.from({ length: tasks }, (_, t) => {
-      const count = Math.ceil((n - t) / tasks)
-      return { jobs: new Int32Array(count * 4), slots: new Uint8Array(count), used: [] as (SharedArrayBuffer | undefined)[] }
-    })
-    const submitted: number[] = new Array(n) // status position -> index into keys
-    for (let j = 0; j < n; j++) {
-      const t = j % tasks
-      const local = (j - t) / tasks
-      const task = perTask[t]
-      const i = jobKeys[j]
-      this.entries.find(keys[i])
+    const jobs = new Int32Array(count * 4)
+    const slots = new Uint8Array(count)
+    const sums = this.options.checksum ? new Uint32Array(count) : undefined
+    const submitted: number[] = new Array(count)
+    for (let k = 0; k < count; k++) {
+      const i = order[k] % 2 ** 32
+      submitted[k] = i
+      this.entries.findAny(keys[i])
       this.pool.locate(this.entries.lo)
-      const at = local * 4
-      task.jobs[at] = this.pool.arenaIndex
-      task.jobs[at + 1] = this.pool.offset
-      task.jobs[at + 2] = this.entries.hi
-      task.jobs[at + 3] = i
-      task.slots[local] = this.entries.slot
-      task.used[this.pool.arenaIndex] = arenas[this.pool.arenaIndex]!.buffer as SharedArrayBuffer
+      jobs[k * 4] = this.pool.arenaIndex
+      jobs[k * 4 + 1] = this.pool.offset
+      jobs[k * 4 + 2] = this.entries.hi
+      jobs[k * 4 + 3] = i
+      slots[k] = this.entries.slot
+      if (sums) sums[k] = this.entries.sum
     }
-    const runs: Promise<unknown>[] = []
-    let statusOffset = 0
+    this.lastLoadManyOrder = submitted
+    const status = new Int32Array(new SharedArrayBuffer(count * 4))
+    let failure: ZstashError | undefined
     this.asyncReaders++
     try {
-      for (let t = 0; t < tasks; t++) {
-        const { jobs, slots, used } = perTask[t]
-        for (let local = 0; local < slots.length; local++) submitted[statusOffset + local] = jobs[local * 4 + 3]
-        runs.push(pool.decompress({
-          arenas: used, jobs, slots, dst: dst.buffer as SharedArrayBuffer, dstOffset: dst.byteOffset, status, statusOffset,
-        }))
-        statusOffset += slots.length
-      }
-      await Promise.all(runs)
+      await this.backend.decompressMany!({ arenas: this.pool.arenaBytes(), jobs, slots, sums, count, dst, status })
+    } catch (err) {
+      failure = err instanceof ZstashError ? err
+        : new DecompressError(keys[submitted[0]], 0, `the batched decoder failed: ${(err as Error)?.message ?? err}`, { cause: err })
     } finally {
       if (--this.asyncReaders === 0) this.flushDeferredFrees()
     }
-    this.checkDecoded(keys, submitted, new Int32Array(status))
-  }
-
-  /**
-   * Readahead on an accelerator: one decompress batch, largest inputs first; the
-   * device falls back to its CPU decoder on errors and counts it.
-   */
-  private async decompressOnDevice(device: DeviceBackend, keys: ArrayLike<number>, jobKeys: number[], dst: Uint8Array): Promise<void> {
-    const arenas = this.pool.arenaBytes() as Uint8Array[]
-    const jobs = new Int32Array(jobKeys.length * 4)
-    jobKeys.forEach((i, j) => {
-      this.entries.find(keys[i])
-      this.pool.locate(this.entries.lo)
-      jobs.set([this.pool.arenaIndex, this.pool.offset, this.entries.hi, i], j * 4)
-    })
-    const status = new Int32Array(jobKeys.length)
-    this.asyncReaders++
-    try {
-      await device.decompressMany(arenas, jobs, jobKeys.length, dst, status)
-    } finally {
-      if (--this.asyncReaders === 0) this.flushDeferredFrees()
-    }
-    this.checkDecoded(keys, jobKeys, status)
-  }
-
-  private checkDecoded(keys: ArrayLike<number>, order: number[], results: Int32Array): void {
-    let firstBad = -1
-    for (let j = 0; j < order.length; j++) {
-      if (results[j] !== PAGE_SIZE) {
-        this.counters.decompress_fail++
-        if (firstBad < 0) firstBad = j
+    if (!failure) {
+      for (let k = 0; k < count; k++) {
+        if (status[k] !== PAGE_SIZE) {
+          this.counters.decompress_fail++
+          if (firstBad < 0 || submitted[k] < firstBad) { firstBad = submitted[k]; badStatus = status[k] }
+        }
       }
+      if (firstBad >= 0) failure = new DecompressError(keys[firstBad], badStatus, decodeStatusName(badStatus))
     }
-    if (firstBad >= 0) {
-      const s = results[firstBad]
-      throw new DecompressError(keys[order[firstBad]], s, s === DecodeStatus.WrongSize ? 'wrong size' : 'corrupt stream')
+    if (!failure && into && dst !== into) {
+      // The caller's buffer may have been detached or shrunk while the pages were decoded.
+      if (into.byteLength < n * PAGE_SIZE) failure = new InvalidArgumentError("'into' was detached or shrunk while loadMany ran; nothing was freed")
+      else into.set(dst)
+    }
+    if (this.closing) failure = new ClosedError()
+    if (exclusive) this.settleTaken(keys, present, !failure)
+    if (failure) throw failure
+    this.counters.zswpin += found
+    return { pages: into ?? dst, count: found }
+  }
+
+  /** Ends an exclusive batched load: drop (ok) or give back (failed) the entries still taken by it. */
+  private settleTaken(keys: Uint32Array, present: Uint8Array, ok: boolean): void {
+    for (let i = 0; i < keys.length; i++) {
+      if (!present[i]) continue
+      const kind = this.entries.findAny(keys[i])
+      // Not taken any more: a later store or invalidate replaced the entry, and it stays.
+      if (kind === EntryKind.Empty || !this.entries.taken) continue
+      if (ok) this.dropEntry(keys[i])
+      else this.entries.setTaken(false)
     }
   }
 
@@ -378,16 +368,20 @@ export class PageStore {
   invalidate(key: number): boolean {
     this.checkOpen()
     checkKey(key, 'key')
+    if (this.entries.find(key) === EntryKind.Empty) return false
     return this.dropEntry(key)
   }
 
-  /** Whether `key` has an entry. */
+  /** Whether `key` has an entry (a store in flight counts; a key an exclusive load is taking does not). */
   has(key: number): boolean {
+    this.checkOpen()
     checkKey(key, 'key')
     return this.entries.find(key) !== EntryKind.Empty
   }
 
+  /** Entries, stores in flight included. */
   get size(): number {
+    this.checkOpen()
     return this.entries.size
   }
 
@@ -399,7 +393,28 @@ export class PageStore {
     return this.pool.compact((visit) => this.entries.relocateObjects(visit)) * PAGE_SIZE
   }
 
+  /**
+   * Reserves `count` consecutive keys for one user of the store (a SwapCache
+   * region): exactly at `at` (refused with ERR_ZSTASH_KEYS_IN_USE if any is
+   * reserved), or at the first free range at or after `from`. Returns the first key.
+   */
+  reserveKeys(count: number, options: { at?: number; from?: number } = {}): number {
+    this.checkOpen()
+    if (options.at !== undefined) checkKey(options.at, 'at')
+    if (options.from !== undefined) checkKey(options.from, 'from')
+    return this.keyRanges.reserve(count, options)
+  }
+
+  /** Releases a range from reserveKeys() (its entries are the caller's to invalidate first). */
+  releaseKeys(first: number): boolean {
+    this.checkOpen()
+    checkKey(first, 'first')
+    return this.keyRanges.release(first)
+  }
+
+  /** Counters and gauges. After close() this returns the snapshot taken when the store closed. */
   stats(): PageStoreStats {
+    if (this.finalStats) return this.finalStats
     const c = this.counters
     const pool = this.pool.stats()
     const metadata = this.entries.metadataBytes() + pool.metadata_bytes
@@ -420,55 +435,99 @@ export class PageStore {
       zswpout: c.zswpout,
       zswpin: c.zswpin,
       zswpout_folios: folios,
+      stores_in_flight: this.inflight.folios,
+      reserved_bytes: this.admission.reservedBytes,
       metadata_bytes: metadata,
       metadata_bytes_per_page: this.entries.size ? metadata / this.entries.size : 0,
       pool,
-      backend: { ...this.backend.info, counters: this.backend.stats() },
+      backend: { ...this.backend.info, counters: { ...this.backend.stats(), ...this.staging?.stats() } },
     }
   }
 
-  async close(): Promise<void> {
-    if (this.closed) return
-    this.closed = true
-    await this.backend.close()
+  /**
+   * Stops admission (every later call throws ClosedError), ends the backend's
+   * queued work, waits for every operation in flight to settle (those not yet
+   * published reject with ClosedError), then releases the backend. Idempotent.
+   */
+  close(): Promise<void> {
+    this.closing ??= this.shutDown()
+    return this.closing
+  }
+
+  private async shutDown(): Promise<void> {
+    try {
+      await this.backend.close()
+    } finally {
+      await this.inflight.idle()
+      this.finalStats = this.statsNow()
+    }
+  }
+
+  private statsNow(): PageStoreStats {
+    const saved = this.finalStats
+    this.finalStats = undefined
+    try {
+      return this.stats()
+    } finally {
+      this.finalStats = saved
+    }
   }
 
   // --- store steps ---------------------------------------------------------
 
-  private checkFolio(firstKey: number, pages: Uint8Array): number {
-    this.checkOpen()
-    checkKey(firstKey, 'firstKey')
-    if (!(pages instanceof Uint8Array)) {
-      throw new InvalidArgumentError(`pages must be a Uint8Array, got ${describe(pages)}`)
+  /** The keys now belong to this store: their old entries are freed, and each reads from the staged copy. */
+  private markPending(firstKey: number, n: number, ticket: number): void {
+    for (let i = 0; i < n; i++) {
+      this.dropEntry(firstKey + i)
+      this.entries.set(firstKey + i, EntryKind.Pending, 0, i, ticket)
     }
-    const n = pages.length / PAGE_SIZE
-    if (!Number.isInteger(n) || n < 1 || n > MAX_FOLIO_PAGES) {
-      throw new InvalidArgumentError(
-        `pages must hold 1..${MAX_FOLIO_PAGES} whole pages of ${PAGE_SIZE} bytes, got ${pages.length} bytes`,
-        'ERR_ZSTASH_BAD_FOLIO',
-      )
-    }
-    if (firstKey + n - 1 > MAX_KEY) {
-      throw new InvalidArgumentError(`keys ${firstKey}..${firstKey + n - 1} run past ${MAX_KEY}`, 'ERR_ZSTASH_OUT_OF_RANGE')
-    }
-    return n
   }
 
-  /** zswap_check_limits(): refuse at the limit until usage falls below the accept threshold. */
-  private checkLimits(): boolean {
-    if (!Number.isFinite(this.options.maxPoolBytes)) return false
-    const current = this.pool.totalSize()
-    if (current >= this.options.maxPoolBytes) this.reachedFull = true
-    else if (this.reachedFull && current <= this.acceptBytes) this.reachedFull = false
-    return this.reachedFull
+  /** Allocates every object (all or nothing), then publishes the keys still Pending under `ticket`. */
+  private commit(firstKey: number, n: number, ticket: number, input: Uint8Array, result: CompressResult): void {
+    this.allocateAll(firstKey, n, input, result)
+    const { status, out } = result
+    const c = this.counters
+    for (let i = 0; i < n; i++) {
+      const key = firstKey + i
+      const s = status[i]
+      const length = s > 0 ? s : PAGE_SIZE
+      if (!this.entries.isPendingFor(key, ticket)) {
+        // A later call replaced this key while it compressed: its object is not needed.
+        if (s !== PageStatus.SameFilled) this.freeObject(this.handles[i], length)
+        continue
+      }
+      // An exclusive readahead that took the pending page keeps its claim on the published one.
+      const taken = this.entries.taken
+      if (s === PageStatus.SameFilled) {
+        const at = i * PAGE_SIZE
+        this.entries.set(key, EntryKind.SameFilled, this.formatSlot, readU32(out, at), readU32(out, at + 4))
+        c.same_filled_pages++
+      } else {
+        this.entries.set(key, s > 0 ? EntryKind.Compressed : EntryKind.Raw, this.formatSlot, this.handles[i], length, this.sums[i])
+        c.compressed_bytes += length
+        if (s <= 0) c.stored_incompressible_pages++
+      }
+      if (taken) this.entries.setTaken(true)
+    }
+  }
+
+  /** A failed store erases the keys it still owns; keys a later call replaced are left alone. */
+  private abandon(firstKey: number, n: number, ticket: number): void {
+    for (let i = 0; i < n; i++) if (this.entries.isPendingFor(firstKey + i, ticket)) this.entries.erase(firstKey + i)
+  }
+
+  /** Erases every key of a folio rejected before it was admitted (the store was issued; its keys' old pages are dead). */
+  private eraseKeys(firstKey: number, n: number): void {
+    for (let i = 0; i < n; i++) this.dropEntry(firstKey + i)
   }
 
   /**
    * Gives every page an object (or a fill word) without publishing anything.
    * The bytes are copied only once every allocation succeeded, in one native
-   * call per source: no per-page views for the GC to collect.
+   * call per source, which also takes each object's checksum.
    */
-  private allocateAll(firstKey: number, n: number, pages: Uint8Array, result: CompressResult): void {
+  private allocateAll(firstKey: number, n: number, input: Uint8Array, result: CompressResult): void {
     const { status, out } = result
     const { handles, compressedPlan, rawPlan } = this
     const failAlloc = this[TEST_HOOKS]?.failAlloc
@@ -481,7 +540,7 @@ export class PageStore {
         continue
       }
       let length: number
-      if (s > 0) {
+      if (s > 0 && s <= PAGE_SIZE) {
         length = s
       } else if (s === PageStatus.Incompressible && this.options.storeIncompressible) {
         length = PAGE_SIZE
@@ -489,16 +548,20 @@ export class PageStore {
         this.freeHandles(i, status)
         if (s === PageStatus.Incompressible) {
           this.counters.reject_compress_poor++
-          this.reject(firstKey, n, 'compress_poor', `page ${firstKey + i} is incompressible and storeIncompressible is off`, firstKey + i)
+          throw this.rejection(firstKey, n, 'compress_poor', `page ${firstKey + i} is incompressible and storeIncompressible is off`, firstKey + i)
         }
         this.counters.reject_compress_fail++
-        this.reject(firstKey, n, 'compress_fail', `page ${firstKey + i} failed to compress (status ${s})`, firstKey + i)
+        throw this.rejection(firstKey, n, 'compress_fail', `page ${firstKey + i} failed to compress (status ${s})`, firstKey + i)
       }
       const handle = failAlloc?.(firstKey + i) ? 0 : this.pool.alloc(length)
       if (handle === 0) {
         this.freeHandles(i, status)
+        if (this.admission.limited) {
+          this.counters.pool_limit_hit++
+          throw this.rejection(firstKey, n, 'pool_limit', `no room under the pool limit for page ${firstKey + i} (${length} bytes)`, firstKey + i)
+        }
         this.counters.reject_alloc_fail++
-        this.reject(firstKey, n, 'alloc_fail', `no pool memory for page ${firstKey + i} (${length} bytes)`, firstKey + i)
+        throw this.rejection(firstKey, n, 'alloc_fail', `no pool memory for page ${firstKey + i} (${length} bytes)`, firstKey + i)
       }
       this.pool.locate(handle)
       const plan = s > 0 ? compressedPlan : rawPlan
@@ -509,32 +572,10 @@ export class PageStore {
       plan[at + 3] = length
       handles[i] = handle
     }
-    const arenas = this.pool.arenaBytes() as (Uint8Array | undefined)[]
-    if (compressed > 0) this.native.copyObjects(arenas, compressedPlan, compressed, out)
-    if (raw > 0) this.native.copyObjects(arenas, rawPlan, raw, pages)
-  }
-
-  /** Publishes every entry of the folio; an old entry under a key is freed first. */
-  private publishAll(firstKey: number, n: number, result: CompressResult): void {
-    const { status, out } = result
-    const c = this.counters
-    for (let i = 0; i < n; i++) {
-      const key = firstKey + i
-      this.dropEntry(key)
-      const s = status[i]
-      if (s === PageStatus.SameFilled) {
-        const at = i * PAGE_SIZE
-        this.entries.set(key, EntryKind.SameFilled, this.formatSlot, readU32(out, at), readU32(out, at + 4))
-        c.same_filled_pages++
-      } else if (s > 0) {
-        this.entries.set(key, EntryKind.Compressed, this.formatSlot, this.handles[i], s)
-        c.compressed_bytes += s
-      } else {
-        this.entries.set(key, EntryKind.Raw, this.formatSlot, this.handles[i], PAGE_SIZE)
-        c.stored_incompressible_pages++
-        c.compressed_bytes += PAGE_SIZE
-      }
-    }
+    const arenas = this.pool.arenaBytes()
+    const sums = this.options.checksum ? this.sums : undefined
+    if (compressed > 0) this.native.copyObjects(arenas, compressedPlan, compressed, out, sums)
+    if (raw > 0) this.native.copyObjects(arenas, rawPlan, raw, input, sums)
   }
 
   /** Frees the objects allocated so far for pages [0, upTo) of the folio being stored. */
@@ -544,19 +585,55 @@ export class PageStore {
     }
   }
 
-  /** Rejects the folio: erases every key of it, so no stale entry survives, and throws. */
-  private reject(firstKey: number, n: number, reason: RejectReason, message: string, key?: number, cause?: unknown): never {
-    for (let i = 0; i < n; i++) this.dropEntry(firstKey + i)
-    throw new StoreRejectedError(reason, `folio ${firstKey}+${n} rejected: ${message}`, key, cause ? { cause } : undefined)
+  private rejection(firstKey: number, n: number, reason: RejectReason, message: string, key?: number, cause?: unknown): StoreRejectedError {
+    return new StoreRejectedError(reason, `folio ${firstKey}+${n} rejected: ${message}`, key, cause ? { cause } : undefined)
+  }
+
+  /** What a failed store reports: ClosedError after close, the rejection it hit, or the backend's failure. */
+  private storeError(err: unknown, firstKey: number, n: number): ZstashError {
+    if (this.closing) return err instanceof ClosedError ? err : new ClosedError()
+    if (err instanceof StoreRejectedError) return err
+    this.counters.reject_backend_fail++
+    const reason = this.backend.info.path === 'cpu' ? 'worker_fail' : 'device_fail'
+    return this.rejection(firstKey, n, reason, `${this.backend.info.name} failed: ${(err as Error)?.message ?? err}`, undefined, err)
+  }
+
+  // --- load steps ----------------------------------------------------------
+
+  /** Writes the entry positioned by find() as one page at dst[offset]; returns PAGE_SIZE or a DecodeStatus. */
+  private readEntry(kind: EntryKind, dst: Uint8Array, offset: number): number {
+    const { entries } = this
+    if (kind === EntryKind.SameFilled) {
+      this.native.fillPage(dst, offset, entries.lo, entries.hi)
+      return PAGE_SIZE
+    }
+    if (kind === EntryKind.Pending) {
+      const staged = this.inflight.pages(entries.hi)
+      const at = entries.lo * PAGE_SIZE
+      dst.set(staged.subarray(at, at + PAGE_SIZE), offset)
+      return PAGE_SIZE
+    }
+    this.pool.locate(entries.lo)
+    const bytes = this.pool.arena.bytes
+    const checked = this.options.checksum
+    if (kind === EntryKind.Raw) {
+      if (checked && this.native.checksum(bytes, this.pool.offset, PAGE_SIZE) !== entries.sum) return DecodeStatus.Checksum
+      dst.set(bytes.subarray(this.pool.offset, this.pool.offset + PAGE_SIZE), offset)
+      return PAGE_SIZE
+    }
+    const decoder = this.decoders[entries.slot]
+    return checked
+      ? decoder.decompress(bytes, this.pool.offset, entries.hi, dst, offset, entries.sum)
+      : decoder.decompress(bytes, this.pool.offset, entries.hi, dst, offset)
   }
 
   private dropEntry(key: number): boolean {
-    const kind = this.entries.find(key)
+    const kind = this.entries.findAny(key)
     if (kind === EntryKind.Empty) return false
     const c = this.counters
     if (kind === EntryKind.SameFilled) {
       c.same_filled_pages--
-    } else {
+    } else if (kind !== EntryKind.Pending) {
       const length = kind === EntryKind.Raw ? PAGE_SIZE : this.entries.hi
       this.freeObject(this.entries.lo, length)
       c.compressed_bytes -= length
@@ -582,17 +659,46 @@ export class PageStore {
   }
 
   private checkOpen(): void {
-    if (this.closed) throw new ClosedError()
+    if (this.closing) throw new ClosedError()
   }
+}
+
+/** How far the allocator may go past maxPoolBytes: one slab run of the largest slab (8 pages) and a batch of raw pages. */
+const POOL_CAP_SLACK = (8 + DEFAULT_MAX_BATCH) * PAGE_SIZE
+
+/**
+ * Opens a store. `hooks` is for zstash's own tests (through 'zstash/internals'):
+ * they wrap the backend to inject faults or to schedule completions.
+ */
+export async function openPageStore(options?: PageStoreOptions, hooks: OpenHooks = {}): Promise<PageStore> {
+  const resolved = resolveOptions(options, isDeviceCompressor, availableParallelism())
+  const format = resolved.format
+  let backend: CompressBackend
+  if (!format) {
+    // An accelerator: it compresses (with its own CPU fallback); loads use the CPU decoder or the device.
+    backend = await openDeviceBackend(resolved.compressor, {
+      maxBatch: resolved.maxBatch ?? DEFAULT_MAX_BATCH, level: resolved.level, device: resolved.device,
+    })
+  } else if (resolved.workers > 0) {
+    const pool = new WorkerPoolBackend({
+      format, level: resolved.level!, maxBatch: resolved.maxBatch!, workers: resolved.workers,
+      threshold: resolved.incompressibleThreshold, sameFilled: resolved.sameFilled,
+    })
+    try {
+      await pool.ready
+    } catch (err) {
+      await pool.close().catch(() => undefined)
+      throw new BackendUnavailableError(`the compression worker pool failed to start: ${(err as Error).message}`, { cause: err })
+    }
+    backend = pool
+  } else {
+    backend = new CpuBackend(format, resolved.level!, resolved.maxBatch!)
+  }
+  if (hooks.wrapBackend) backend = hooks.wrapBackend(backend)
+  return new PageStore(resolved, backend)
 }
 
 /** Little-endian 32-bit read without allocating a DataView per folio. */
 function readU32(bytes: Uint8Array, at: number): number {
   return (bytes[at] | (bytes[at + 1] << 8) | (bytes[at + 2] << 16) | (bytes[at + 3] << 24)) >>> 0
-}
-
-function checkKey(key: number, name: string): void {
-  if (typeof key !== 'number' || !Number.isInteger(key) || key < 0 || key > MAX_KEY) {
-    throw new InvalidArgumentError(`${name} must be an integer in 0..${MAX_KEY}, got ${describe(key)}`, 'ERR_ZSTASH_BAD_KEY')
-  }
 }

@@ -17,7 +17,7 @@ export class ResidentLimitError extends ZstashError {
   /** Frames that were free. */
   readonly free: number
   /** Leading bytes an async read/write completed before giving up (0 for synchronous calls). */
-  readonly bytesDone: number
+  override bytesDone: number
   constructor(message: string, needed: number, free: number, bytesDone = 0) {
     super('ERR_ZSTASH_RESIDENT_LIMIT', message)
     this.needed = needed

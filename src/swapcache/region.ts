@@ -4,8 +4,9 @@
  * buffer or in the store. Synchronous accessors fault on the calling thread;
  * the async ones wait for free frames first.
  */
-import { InvalidArgumentError } from '../errors.js'
+import { InvalidArgumentError, ZstashError } from '../errors.js'
 import { describe } from '../util/validate.js'
+import { realBytes } from '../store/arguments.js'
 import { RegionFreedError, ResidentLimitError } from './errors.js'
 import type { SwapCache } from './swap-cache.js'
 
@@ -29,6 +30,9 @@ export class Region {
   /** @internal PageState of each page. */
   readonly pageState: Uint8Array
   /** @internal */ freed = false
+  /** @internal Writebacks of this region's folios in flight: its keys stay reserved until they end. */
+  writebacks = 0
+  /** @internal */ keysReleased = false
   private readonly cache: SwapCache
   // Scratch for scalar values that straddle a folio boundary.
   private readonly scratch = new Uint8Array(8)
@@ -57,12 +61,12 @@ export class Region {
 
   /** read(), waiting for reclaim whenever frames run out; any size. */
   readAsync(offset: number, dst: Uint8Array): Promise<void> {
-    return this.inPieces(offset, checkBuffer(dst, 'dst'), false)
+    return this.inPieces(offset, dst, checkBuffer(dst, 'dst'), false)
   }
 
   /** write(), waiting for reclaim whenever frames run out; any size. */
   writeAsync(offset: number, src: Uint8Array): Promise<void> {
-    return this.inPieces(offset, checkBuffer(src, 'src'), true)
+    return this.inPieces(offset, src, checkBuffer(src, 'src'), true)
   }
 
   getUint8(offset: number): number {
@@ -119,15 +123,27 @@ export class Region {
    * synchronous access. A ResidentLimitError means another task took the
    * frames in between: wait again.
    */
-  private async inPieces(offset: number, buf: Uint8Array, write: boolean): Promise<void> {
+  private async inPieces(offset: number, arg: Uint8Array, buf: Uint8Array, write: boolean): Promise<void> {
+    const cache = this.cache
+    // The whole range is checked before the first piece: a bad range touches nothing.
+    cache.checkAccess(this, offset, buf.length)
+    let done = 0
+    try {
+      done = await this.eachPiece(offset, arg, buf.length, write, (n) => { done = n })
+    } catch (err) {
+      if (err instanceof ZstashError && err.bytesDone === undefined) err.bytesDone = done
+      throw err
+    }
+  }
+
+  private async eachPiece(offset: number, arg: Uint8Array, length: number, write: boolean, progress: (done: number) => void): Promise<number> {
     const cache = this.cache
     const fb = cache.folioBytes
     const pieceFolios = Math.max(1, Math.min(64, Math.floor(cache.totalSlots / 4)))
     let done = 0
-    while (done < buf.length) {
+    while (done < length) {
       const at = offset + done
-      const n = Math.min(buf.length - done, pieceFolios * fb - (at % fb))
-      const piece = buf.subarray(done, done + n)
+      const n = Math.min(length - done, pieceFolios * fb - (at % fb))
       for (;;) {
         const need = cache.framesNeeded(this, at, n)
         if (need > cache.freeSlots) {
@@ -135,23 +151,32 @@ export class Region {
             await cache.reserve(need)
           } catch (err) {
             if (!(err instanceof ResidentLimitError)) throw err
-            throw new ResidentLimitError(`${err.message}; ${done} of ${buf.length} bytes done`, err.needed, err.free, done)
+            throw new ResidentLimitError(`${err.message}; ${done} of ${length} bytes done`, err.needed, err.free, done)
           }
         }
         if (cache.hasSwapped(this, at, n)) await cache.prefetch(this, at, n)
+        // The caller's buffer as it is now, after the waits: one detached or shrunk meanwhile is refused, not half-read.
+        const buf = realBytes(arg)
+        if (!buf || buf.byteLength < done + n) {
+          throw new InvalidArgumentError(`the ${write ? 'source' : 'destination'} buffer was detached or shrunk during the ${write ? 'write' : 'read'}`)
+        }
         try {
-          cache.access(this, at, piece, write)
+          cache.access(this, at, buf.subarray(done, done + n), write)
           break
         } catch (err) {
           if (!(err instanceof ResidentLimitError)) throw err
         }
       }
       done += n
+      progress(done)
     }
+    return done
   }
 }
 
+/** The caller's bytes as they really are (a subclass cannot lie about its length). */
 function checkBuffer(buf: Uint8Array, name: string): Uint8Array {
-  if (!(buf instanceof Uint8Array)) throw new InvalidArgumentError(`${name} must be a Uint8Array, got ${describe(buf)}`)
-  return buf
+  const real = realBytes(buf)
+  if (!real) throw new InvalidArgumentError(`${name} must be a Uint8Array, got ${describe(buf)}`)
+  return real
 }

@@ -83,7 +83,6 @@ export class SwapCache {
   private readonly lru: SlotLru
   private readonly regions: (Region | undefined)[] = []
   private liveRegions = 0
-  private nextKey: number
   private reclaiming: Promise<void> | undefined
   private reclaimGoal = 0
   private kickQueued = false
@@ -114,7 +113,6 @@ export class SwapCache {
     for (let i = 0; i < o.slots; i++) this.freeStack[i] = o.slots - 1 - i
     this.freeCount = o.slots
     this.lru = new SlotLru(o.slots)
-    this.nextKey = o.keyBase
   }
 
   /** Frames (folio slots) free right now. */
@@ -135,7 +133,11 @@ export class SwapCache {
     return (this.slots - this.freeCount) * this.folioBytes
   }
 
-  /** Reserves virtual memory. Nothing is resident until touched; untouched memory reads as zeros. */
+  /**
+   * Reserves virtual memory. Nothing is resident until touched; untouched memory
+   * reads as zeros. The region's store keys are reserved from the store, so no
+   * other user of the store (another SwapCache) can ever write them.
+   */
   alloc(bytes: number): Region {
     this.checkOpen()
     if (typeof bytes !== 'number' || !Number.isSafeInteger(bytes) || bytes < 1) {
@@ -143,11 +145,11 @@ export class SwapCache {
     }
     const folios = Math.ceil(bytes / this.folioBytes)
     const keys = folios * this.folioPages
-    if (this.nextKey + keys - 1 > MAX_KEY) {
-      throw new InvalidArgumentError(`alloc of ${bytes} bytes exhausts the store key space (next key ${this.nextKey})`, 'ERR_ZSTASH_OUT_OF_RANGE')
+    if (keys - 1 > MAX_KEY) {
+      throw new InvalidArgumentError(`alloc of ${bytes} bytes exceeds the store key space`, 'ERR_ZSTASH_OUT_OF_RANGE')
     }
-    const region = new Region(this, this.regions.length, this.nextKey, bytes, folios, this.folioPages)
-    this.nextKey += keys
+    const baseKey = this.store.reserveKeys(keys, { from: this.o.keyBase })
+    const region = new Region(this, this.regions.length, baseKey, bytes, folios, this.folioPages)
     this.regions.push(region)
     this.liveRegions++
     return region
@@ -270,6 +272,12 @@ export class SwapCache {
     }
   }
 
+  /** @internal Checks that the cache is open, the region live and [offset, offset+length) inside it. */
+  checkAccess(r: Region, offset: number, length: number): void {
+    this.checkRegion(r)
+    checkRange(r, offset, length)
+  }
+
   /**
    * @internal Frame byte index of [offset, offset + size) after faulting it in,
    * or -1 when the range crosses a folio (the caller then goes through access()).
@@ -384,6 +392,15 @@ export class SwapCache {
         if (r.pageState[p] === PageState.Swapped) this.store.invalidate(r.baseKey + p)
         r.pageState[p] = PageState.Untouched
       }
+    }
+    this.releaseKeysOf(r)
+  }
+
+  /** A freed region's keys go back to the store once no writeback of it can still touch them. */
+  private releaseKeysOf(r: Region): void {
+    if (r.freed && r.writebacks === 0 && !r.keysReleased) {
+      r.keysReleased = true
+      this.store.releaseKeys(r.baseKey)
     }
   }
 
@@ -573,6 +590,7 @@ export class SwapCache {
     this.slotState[slot] = SlotState.Writeback
     this.slotDirty[slot] = 0
     this.writebackCount++
+    r.writebacks++
     // Which pages this writeback stores (pages faulted in meanwhile are not among them).
     const stored = new Uint8Array(fp)
     let count = 0
@@ -589,9 +607,27 @@ export class SwapCache {
       this.writebackCount--
       this.invalidateStored(firstKey, stored)
       this.afterWriteback(slot, r, false)
+      this.writebackDone(r)
       throw err
     }
     this.writebackCount--
+    try {
+      return this.finishWriteback(slot, r, ok, firstKey, stored, count)
+    } finally {
+      this.writebackDone(r)
+    }
+  }
+
+  private writebackDone(r: Region): void {
+    r.writebacks--
+    this.releaseKeysOf(r)
+  }
+
+  /** Frees the slot of a folio now in the store, or puts it back when the store failed or the folio changed. */
+  private finishWriteback(slot: number, r: Region, ok: boolean, firstKey: number, stored: Uint8Array, count: number): boolean {
+    const fp = this.folioPages
+    const f = this.slotFolio[slot]
+    const base = f * fp
     if (ok && !r.freed && this.slotDirty[slot] === 0) {
       for (let p = 0; p < fp; p++) if (stored[p]) r.pageState[base + p] = PageState.Swapped
       r.folioSlot[f] = -1

@@ -35,17 +35,21 @@ export const processIo: UsememIo = {
   progress: process.stderr,
 }
 
+/** Called with the store and cache once both are open (e.g. to serve their metrics while the run goes on). */
+export type UsememStartHook = (store: PageStore, cache: SwapCache) => void
+
 export const silentIo: UsememIo = { line: () => {}, write: () => {}, progress: { isTTY: false, write: () => true } }
 
 const WORD = 8
 
-export async function runUsemem(o: UsememOptions, io: UsememIo = processIo, command = ''): Promise<UsememResult> {
+export async function runUsemem(o: UsememOptions, io: UsememIo = processIo, command = '', onStart?: UsememStartHook): Promise<UsememResult> {
   const t0 = performance.now()
   const data = dataSource(o.data, o.seed)
   const store = await PageStore.open({ compressor: o.compressor, workers: o.workers })
   let cache: SwapCache | undefined
   try {
     cache = await SwapCache.create({ store, residentLimit: o.limit, folioSize: o.folio })
+    onStart?.(store, cache)
     const initUsecs = Math.round((performance.now() - t0) * 1000)
     if (o.initTime) io.line(initTimeLine(initUsecs))
 

@@ -1,0 +1,8 @@
+export { createMetrics } from './metrics.js'
+export type { MetricsOptions, MetricsSource, SwapCacheSource, StoreMetrics } from './metrics.js'
+export { serveMetrics, parseListen, isLoopback, DEFAULT_METRICS_LISTEN } from './server.js'
+export type { ServeMetricsOptions, MetricsServer } from './server.js'
+export { NOOP_OBSERVER } from './observer.js'
+export type { StoreObserver } from './observer.js'
+export { BatchHistogram } from './batch-histogram.js'
+export { STORE_METRICS, SWAPCACHE_METRICS, BACKEND_METRIC, HISTOGRAMS, REJECT_REASONS } from './names.js'

@@ -1,0 +1,51 @@
+/**
+ * zswap's pool limit, made to hold under concurrency. zswap checks the limit
+ * when a store starts (zswap_check_limits) and the store then allocates
+ * synchronously; here compression happens off-thread, so many stores can be
+ * past the check at once. Each admitted folio therefore reserves its worst
+ * case (every page raw) until it has published or failed, and a folio is
+ * admitted only if the pool plus every reservation plus its own worst case
+ * stays within the limit. Rejection is immediate; nothing waits.
+ *
+ * The hysteresis is zswap's: once the limit is hit, stores are refused until
+ * usage falls below accept_threshold_percent of it.
+ */
+import { PAGE_SIZE } from '../codecs/status.js'
+
+export class Admission {
+  private reserved = 0
+  private reachedFull = false
+  private readonly acceptBytes: number
+
+  constructor(readonly maxBytes: number, acceptThresholdPercent: number) {
+    this.acceptBytes = (maxBytes * acceptThresholdPercent) / 100
+  }
+
+  get limited(): boolean {
+    return Number.isFinite(this.maxBytes)
+  }
+
+  /** Bytes reserved by folios in flight. */
+  get reservedBytes(): number {
+    return this.reserved
+  }
+
+  /** Reserves room for `pages` pages, or returns false (the caller counts pool_limit_hit and rejects). */
+  admit(pages: number, poolBytes: number): boolean {
+    const worst = pages * PAGE_SIZE
+    if (!this.limited) {
+      this.reserved += worst
+      return true
+    }
+    const used = poolBytes + this.reserved
+    if (used >= this.maxBytes) this.reachedFull = true
+    else if (this.reachedFull && used <= this.acceptBytes) this.reachedFull = false
+    if (this.reachedFull || used + worst > this.maxBytes) return false
+    this.reserved += worst
+    return true
+  }
+
+  release(pages: number): void {
+    this.reserved -= pages * PAGE_SIZE
+  }
+}

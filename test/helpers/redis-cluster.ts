@@ -1,0 +1,2 @@
+export { startRedisCluster, redisServerAvailable } from '../../bench/lib/redis-cluster.js'
+export type { RedisCluster, RedisClusterOptions } from '../../bench/lib/redis-cluster.js'
