@@ -14,7 +14,10 @@
  *   → compress every page (in batches, by the backend) → allocate every object
  *   → publish the keys still Pending under this store's ticket.
  */
-import { BackendUnavailableError, ClosedError, DecompressError, InvalidArgumentError, StoreRejectedError, ZstashError, type RejectReason } from '../errors.js'
+import {
+  BackendUnavailableError, BackingStoreError, ClosedError, DecompressError, InvalidArgumentError, StoreRejectedError,
+  WouldBlockError, ZstashError, type RejectReason,
+} from '../errors.js'
 import { PAGE_SIZE, PageStatus, DecodeStatus, decodeStatusName } from '../codecs/status.js'
 import { formatId, FORMATS, type StreamFormat } from '../codecs/formats.js'
 import type { BackendInfo, CompressBackend, CompressResult } from '../codecs/backend.js'
@@ -28,6 +31,8 @@ import { DEFAULT_MAX_BATCH, MAX_FOLIO_PAGES, resolveOptions, type PageStoreOptio
 import { checkFolio, checkKey, checkKeys, checkLoadOptions, MAX_KEY } from './arguments.js'
 import { Admission } from './admission.js'
 import { Inflight } from './inflight.js'
+import { Writeback } from './writeback.js'
+import { openBackingStore, statusReason, type BackingStore, type BackingStoreStats } from '../tier/index.js'
 import { KeyRanges } from './key-ranges.js'
 import { TEST_HOOKS, type TestHooks } from './test-hooks.js'
 import { WorkerPoolBackend } from '../pool/worker-pool.js'
@@ -70,6 +75,19 @@ export interface PageStoreStats {
   zswpin: number
   /** Successful folio stores by folio size: { '4kB': n, '64kB': n, … } (per-order zswpout). */
   zswpout_folios: Record<string, number>
+  /** zswap's written_back_pages; pages written to and read from the backing store (pswpout/pswpin). */
+  written_back_pages: number
+  pswpout: number
+  pswpin: number
+  reject_reclaim_fail: number
+  writeback_batches: number
+  writeback_fail: number
+  backing_load_fail: number
+  /** Entries whose object is in the backing store, and the bytes of those objects. */
+  tier_pages: number
+  tier_bytes: number
+  /** The backing store's own counters (objects, bytes on disk or in the cluster, latencies), when there is one. */
+  backing?: BackingStoreStats
   /** Folios whose store is in flight, and the pool bytes they have reserved. */
   stores_in_flight: number
   reserved_bytes: number
@@ -83,6 +101,7 @@ export interface PageStoreStats {
 /** Hooks for zstash's own tests (through 'zstash/internals'): wrap the backend the store opened. */
 export interface OpenHooks {
   wrapBackend?: (backend: CompressBackend) => CompressBackend
+  wrapBacking?: (backing: BackingStore) => BackingStore
 }
 
 /** Staging ring of the store's own copies of folios in flight (16 MiB, virtual until touched). */
@@ -98,8 +117,10 @@ export class PageStore {
   private readonly entries = new EntryTable()
   private readonly counters = new ZswapCounters()
   private readonly admission: Admission
-  private readonly staging: Staging | undefined
+  private staging: Staging | undefined
   private readonly inflight = new Inflight()
+  private readonly writeback: Writeback | undefined
+  private shrinkTimer: NodeJS.Timeout | undefined
   private readonly keyRanges = new KeyRanges()
   private closing: Promise<void> | undefined
   private finalStats: PageStoreStats | undefined
@@ -116,7 +137,7 @@ export class PageStore {
   }
 
   /** @internal Use PageStore.open(). */
-  constructor(options: ResolvedOptions, backend: CompressBackend) {
+  constructor(options: ResolvedOptions, backend: CompressBackend, backing?: BackingStore) {
     this.options = Object.freeze({ ...options })
     this.backend = backend
     this.native = loadNative()
@@ -128,6 +149,24 @@ export class PageStore {
     this.pool = new ZsPool({ maxBytes: options.maxPoolBytes + POOL_CAP_SLACK })
     this.admission = new Admission(options.maxPoolBytes, options.acceptThresholdPercent)
     this.staging = backend.synchronous ? undefined : new Staging(STAGING_PAGES)
+    if (backing) {
+      this.writeback = new Writeback(backing, {
+        entries: this.entries, pool: this.pool, counters: this.counters,
+        freeObject: (handle, length) => this.freeObject(handle, length),
+        usedBytes: () => this.pool.totalSize() + this.admission.reservedBytes,
+        isClosing: () => this.closing !== undefined,
+      }, {
+        batch: options.writebackBatch, limitPages: options.writebackLimit.pages,
+        limitPeriodMs: options.writebackLimit.periodMs, secondChance: options.secondChance,
+      })
+      const shrinker = options.shrinker
+      if (shrinker) {
+        this.shrinkTimer = setInterval(() => {
+          void this.shrink({ targetBytes: shrinker.targetBytes, idle: shrinker.idle }).catch(() => undefined)
+        }, shrinker.intervalMs)
+        this.shrinkTimer.unref()
+      }
+    }
   }
 
   get info(): BackendInfo {
@@ -151,19 +190,34 @@ export class PageStore {
   }
 
   private async store(firstKey: number, src: Uint8Array, n: number): Promise<void> {
-    if (!this.admission.admit(n, this.pool.totalSize())) {
+    let admitted = this.admission.admit(n, this.pool.totalSize())
+    // A full pool writes cold entries back to make room (zswap's shrink on the limit), when it may.
+    const mustWait = !admitted && this.options.writeback
+    if (!admitted && !mustWait) {
       this.counters.pool_limit_hit++
       this.eraseKeys(firstKey, n)
       throw this.rejection(firstKey, n, 'pool_limit', `pool is at its limit (${this.pool.totalSize()} bytes used, ${this.admission.reservedBytes} reserved, of ${this.options.maxPoolBytes})`)
     }
     const ticket = this.inflight.ticket()
-    // A synchronous backend compresses before this call returns, straight from the caller's memory.
-    const staged = this.staging?.copy(src, n)
+    // A synchronous backend compresses before this call returns, straight from the caller's memory,
+    // unless the store must first wait for room: then it takes a copy, like every asynchronous backend.
+    const staged = this.backend.synchronous && !mustWait ? undefined : (this.staging ??= new Staging(STAGING_PAGES)).copy(src, n)
     const input = staged?.bytes ?? src
     this.markPending(firstKey, n, ticket)
     this.inflight.stage(ticket, input)
     let result: CompressResult | undefined
     try {
+      if (mustWait) {
+        this.counters.pool_limit_hit++
+        const target = Math.max(0, this.admission.acceptBytes - n * PAGE_SIZE)
+        await this.writeback!.makeRoom(target)
+        this.checkOpen()
+        admitted = this.admission.admit(n, this.pool.totalSize())
+        if (!admitted) {
+          this.counters.reject_reclaim_fail++
+          throw this.rejection(firstKey, n, 'reclaim_fail', 'the pool is full and writeback could not make room (no cold entries, the writeback limit, or the backing store failed)')
+        }
+      }
       const pending = this.backend.compress(input, n, {
         threshold: this.options.incompressibleThreshold, detectSameFilled: this.options.sameFilled,
       })
@@ -177,14 +231,20 @@ export class PageStore {
       result?.release()
       this.inflight.unstage(ticket)
       staged?.release()
-      this.admission.release(n)
+      if (admitted) this.admission.release(n)
     }
     this.counters.countFolio(n)
   }
 
   /** Loads one page. Resolves to the page, or undefined when the key is absent. */
   async load(key: number, options?: LoadOptions): Promise<Uint8Array | undefined> {
-    return this.loadSync(key, options)
+    this.checkOpen()
+    checkKey(key, 'key')
+    if (this.entries.find(key) !== EntryKind.Tier) return this.loadSync(key, options)
+    // In the backing store: one read, through the batched path.
+    const { into, intoArg, exclusive } = checkLoadOptions(options, 1)
+    const r = await this.inflight.track(this.loadBatch(Uint32Array.of(key), into, intoArg, exclusive))
+    return r.count === 1 ? r.pages : undefined
   }
 
   /**
@@ -197,6 +257,7 @@ export class PageStore {
     const { into, intoArg, exclusive } = checkLoadOptions(options, 1)
     const kind = this.entries.find(key)
     if (kind === EntryKind.Empty) return undefined
+    if (kind === EntryKind.Tier) throw new WouldBlockError(key)
     const dst = into ?? new Uint8Array(PAGE_SIZE)
     const status = this.readEntry(kind, dst, 0)
     if (status !== PAGE_SIZE) {
@@ -205,6 +266,7 @@ export class PageStore {
     }
     this.counters.zswpin++
     if (exclusive) this.dropEntry(key)
+    else this.entries.touch()
     return intoArg ?? dst
   }
 
@@ -233,14 +295,19 @@ export class PageStore {
     const present = new Uint8Array(n)
     // Count the objects a batched decoder would take before choosing where the pages go.
     let compressed = 0
-    for (let i = 0; i < n; i++) if (this.entries.find(keys[i]) === EntryKind.Compressed) compressed++
+    let tier = 0
+    for (let i = 0; i < n; i++) {
+      const kind = this.entries.find(keys[i])
+      if (kind === EntryKind.Compressed) compressed++
+      else if (kind === EntryKind.Tier) tier++
+    }
     const batched = this.backend.decompressMany !== undefined && compressed > 0 && compressed >= this.backend.minDecompressBatch
-    if (!batched) {
+    if (!batched && tier === 0) {
       const dst = into ?? new Uint8Array(n * PAGE_SIZE)
       const found = this.loadInline(keys, dst, present, exclusive)
       return { pages: intoArg ?? dst, present, count: found }
     }
-    const found = await this.loadBatched(keys, into, present, exclusive, compressed)
+    const found = await this.loadBatched(keys, into, present, exclusive, batched ? compressed : 0, tier)
     return { pages: intoArg ?? found.pages, present, count: found.count }
   }
 
@@ -259,7 +326,11 @@ export class PageStore {
       found++
     }
     this.counters.zswpin += found
-    if (exclusive) for (let i = 0; i < keys.length; i++) if (present[i]) this.dropEntry(keys[i])
+    for (let i = 0; i < keys.length; i++) {
+      if (!present[i]) continue
+      if (exclusive) this.dropEntry(keys[i])
+      else if (this.entries.find(keys[i]) !== EntryKind.Empty) this.entries.touch()
+    }
     return found
   }
 
@@ -268,38 +339,63 @@ export class PageStore {
 
   /**
    * Same-filled, raw and pending pages are copied here at once; compressed
-   * ones go to the backend in one request, largest first. An exclusive load
-   * takes its entries now (they read as absent from here on) and drops them
-   * when every page decoded and reached the caller's buffer, or gives them back
-   * otherwise — unless a later call replaced them meanwhile. Frees of objects
-   * being read wait until the request is done; compaction is skipped meanwhile.
+   * ones go to the backend in one request, largest first; written-back ones
+   * are read from the backing store in one request and decoded here. An
+   * exclusive load takes its entries now (they read as absent from here on)
+   * and drops them when every page decoded and reached the caller's buffer,
+   * or gives them back otherwise — unless a later call replaced them
+   * meanwhile. A non-exclusive load brings written-back pages back into the
+   * pool when there is room. Frees of objects being read wait until the
+   * request is done; compaction is skipped meanwhile.
    */
   private async loadBatched(
-    keys: Uint32Array, into: Uint8Array | undefined, present: Uint8Array, exclusive: boolean, count: number,
+    keys: Uint32Array, into: Uint8Array | undefined, present: Uint8Array, exclusive: boolean, count: number, tier: number,
   ): Promise<{ pages: Uint8Array; count: number }> {
     const n = keys.length
     // Workers and devices write the destination from other threads: it must be shared memory.
-    const dst = into && into.buffer instanceof SharedArrayBuffer ? into : new Uint8Array(new SharedArrayBuffer(n * PAGE_SIZE))
+    const dst = into && into.buffer instanceof SharedArrayBuffer ? into : new Uint8Array(count > 0 ? new SharedArrayBuffer(n * PAGE_SIZE) : new ArrayBuffer(n * PAGE_SIZE))
     // Largest first: sort packed (PAGE_SIZE - length, position) keys, a native numeric sort.
     const order = new Float64Array(count)
+    // Written-back pages: position in keys, and the entry as it was at the call.
+    const tierAt = new Uint32Array(tier)
+    const tierLocators = new Uint32Array(tier)
+    const tierKeys = new Uint32Array(tier)
+    const tierOffsets = new Uint32Array(tier)
+    const tierMeta = new Uint32Array(tier * 3) // slot, length, checksum
     let found = 0
     let j = 0
+    let t = 0
     let firstBad = -1
-    let badStatus = 0
+    let failure: ZstashError | undefined
+    const fail = (i: number, err: ZstashError) => {
+      if (firstBad < 0 || i < firstBad) { firstBad = i; failure = err }
+    }
     for (let i = 0; i < n; i++) {
       const kind = this.entries.find(keys[i])
       if (kind === EntryKind.Empty) continue
       present[i] = 1
       found++
       if (exclusive) this.entries.setTaken(true)
-      if (kind === EntryKind.Compressed) {
+      if (kind === EntryKind.Tier) {
+        if (!exclusive) this.entries.setBusy(true)
+        tierAt[t] = i
+        tierLocators[t] = this.entries.lo
+        tierKeys[t] = keys[i]
+        tierOffsets[t] = t * PAGE_SIZE
+        tierMeta[t * 3] = this.entries.slot
+        tierMeta[t * 3 + 1] = this.entries.hi
+        tierMeta[t * 3 + 2] = this.entries.sum
+        t++
+        continue
+      }
+      if (kind === EntryKind.Compressed && j < count) {
         order[j++] = (PAGE_SIZE - this.entries.hi) * 2 ** 32 + i
         continue
       }
       const status = this.readEntry(kind, dst, i * PAGE_SIZE)
       if (status !== PAGE_SIZE) {
         this.counters.decompress_fail++
-        if (firstBad < 0) { firstBad = i; badStatus = status }
+        fail(i, new DecompressError(keys[i], status, decodeStatusName(status)))
       }
     }
     order.sort()
@@ -319,37 +415,101 @@ export class PageStore {
       slots[k] = this.entries.slot
       if (sums) sums[k] = this.entries.sum
     }
-    this.lastLoadManyOrder = submitted
-    const status = new Int32Array(new SharedArrayBuffer(count * 4))
-    let failure: ZstashError | undefined
+    if (count > 0) this.lastLoadManyOrder = submitted
+    const status = new Int32Array(new SharedArrayBuffer(Math.max(1, count) * 4))
+    const tierBytes = new Uint8Array(tier * PAGE_SIZE)
     this.asyncReaders++
-    try {
-      await this.backend.decompressMany!({ arenas: this.pool.arenaBytes(), jobs, slots, sums, count, dst, status })
-    } catch (err) {
-      failure = err instanceof ZstashError ? err
-        : new DecompressError(keys[submitted[0]], 0, `the batched decoder failed: ${(err as Error)?.message ?? err}`, { cause: err })
-    } finally {
-      if (--this.asyncReaders === 0) this.flushDeferredFrees()
-    }
-    if (!failure) {
+    const [decoded, read] = await Promise.allSettled([
+      count > 0 ? this.backend.decompressMany!({ arenas: this.pool.arenaBytes(), jobs, slots, sums, count, dst, status }) : undefined,
+      tier > 0 ? this.writeback!.read(tierLocators, tierKeys, tier, tierBytes, tierOffsets) : undefined,
+    ])
+    if (--this.asyncReaders === 0) this.flushDeferredFrees()
+    if (decoded.status === 'rejected') {
+      const err = decoded.reason
+      fail(submitted[0], err instanceof ZstashError ? err
+        : new DecompressError(keys[submitted[0]], 0, `the batched decoder failed: ${(err as Error)?.message ?? err}`, { cause: err }))
+    } else {
       for (let k = 0; k < count; k++) {
         if (status[k] !== PAGE_SIZE) {
           this.counters.decompress_fail++
-          if (firstBad < 0 || submitted[k] < firstBad) { firstBad = submitted[k]; badStatus = status[k] }
+          fail(submitted[k], new DecompressError(keys[submitted[k]], status[k], decodeStatusName(status[k])))
         }
       }
-      if (firstBad >= 0) failure = new DecompressError(keys[firstBad], badStatus, decodeStatusName(badStatus))
+    }
+    const tierOk = new Uint8Array(tier)
+    if (read.status === 'rejected') {
+      this.counters.backing_load_fail += tier
+      const err = read.reason
+      fail(tierAt[0], err instanceof ZstashError ? err : new BackingStoreError('io', `reading ${tier} pages from the backing store failed: ${(err as Error)?.message ?? err}`, { cause: err }))
+    } else if (read.value) {
+      for (let k = 0; k < tier; k++) {
+        const got = read.value.status[k]
+        const i = tierAt[k]
+        if (got < 0) {
+          this.counters.backing_load_fail++
+          fail(i, new BackingStoreError(statusReason(got), `page ${keys[i]} could not be read from the backing store (status ${got})`))
+          continue
+        }
+        const decodedStatus = this.decodeTierObject(tierBytes, k * PAGE_SIZE, got, tierMeta[k * 3], tierMeta[k * 3 + 2], dst, i * PAGE_SIZE)
+        if (decodedStatus !== PAGE_SIZE) {
+          this.counters.decompress_fail++
+          fail(i, new DecompressError(keys[i], decodedStatus, decodeStatusName(decodedStatus)))
+          continue
+        }
+        this.counters.pswpin++
+        tierOk[k] = 1
+      }
     }
     if (!failure && into && dst !== into) {
-      // The caller's buffer may have been detached or shrunk while the pages were decoded.
+      // The caller's buffer may have been detached or shrunk while the pages were read.
       if (into.byteLength < n * PAGE_SIZE) failure = new InvalidArgumentError("'into' was detached or shrunk while loadMany ran; nothing was freed")
       else into.set(dst)
     }
     if (this.closing) failure = new ClosedError()
-    if (exclusive) this.settleTaken(keys, present, !failure)
+    if (exclusive) {
+      this.settleTaken(keys, present, !failure)
+    } else {
+      for (let k = 0; k < tier; k++) this.settleTierRead(tierKeys[k], tierLocators[k], tierOk[k] === 1 && !this.closing, tierBytes, k * PAGE_SIZE, tierMeta, k)
+      for (let i = 0; i < n; i++) if (present[i] && this.entries.find(keys[i]) !== EntryKind.Empty) this.entries.touch()
+    }
     if (failure) throw failure
     this.counters.zswpin += found
     return { pages: into ?? dst, count: found }
+  }
+
+  /** Decodes an object read from the tier (raw when it is a whole page), checking its checksum first. */
+  private decodeTierObject(bytes: Uint8Array, offset: number, length: number, slot: number, sum: number, dst: Uint8Array, at: number): number {
+    const checked = this.options.checksum
+    if (length === PAGE_SIZE) {
+      if (checked && this.native.checksum(bytes, offset, PAGE_SIZE) !== sum) return DecodeStatus.Checksum
+      dst.set(bytes.subarray(offset, offset + PAGE_SIZE), at)
+      return PAGE_SIZE
+    }
+    const decoder = this.decoders[slot]
+    return checked ? decoder.decompress(bytes, offset, length, dst, at, sum) : decoder.decompress(bytes, offset, length, dst, at)
+  }
+
+  /**
+   * Ends a non-exclusive read of a written-back page: if the entry is still
+   * the one that was read, its object comes back into the pool when there is
+   * room under the limit (no waiting), and the tier copy is freed.
+   */
+  private settleTierRead(key: number, locator: number, ok: boolean, bytes: Uint8Array, offset: number, meta: Uint32Array, k: number): void {
+    if (this.entries.findAny(key) !== EntryKind.Tier || !this.entries.busy || this.entries.lo !== locator) return
+    this.entries.setBusy(false)
+    if (!ok) return
+    const length = meta[k * 3 + 1]
+    if (this.admission.limited && this.pool.totalSize() + this.admission.reservedBytes + length > this.options.maxPoolBytes) return
+    const handle = new Uint32Array(1)
+    if (this.pool.put(bytes, Uint32Array.of(offset), Uint32Array.of(length), 1, handle) !== 1) return
+    const raw = length === PAGE_SIZE
+    this.entries.set(key, raw ? EntryKind.Raw : EntryKind.Compressed, meta[k * 3], handle[0], length, meta[k * 3 + 2])
+    const c = this.counters
+    c.tier_pages--
+    c.tier_bytes -= length
+    c.compressed_bytes += length
+    if (raw) c.stored_incompressible_pages++
+    this.writeback!.delete(locator, key)
   }
 
   /** Ends an exclusive batched load: drop (ok) or give back (failed) the entries still taken by it. */
@@ -379,6 +539,17 @@ export class PageStore {
     return this.entries.find(key) !== EntryKind.Empty
   }
 
+  /** Whether the store writes back to a backing store. */
+  get hasBackingStore(): boolean {
+    return this.writeback !== undefined
+  }
+
+  /** Whether `key`'s page is in the backing store (reading it needs I/O: load() or loadMany()). */
+  isInBackingStore(key: number): boolean {
+    this.checkOpen()
+    return this.entries.find(key) === EntryKind.Tier
+  }
+
   /** Entries, stores in flight included. */
   get size(): number {
     this.checkOpen()
@@ -391,6 +562,46 @@ export class PageStore {
     // Workers may be reading objects in place; moving them now would hand them stale bytes.
     if (this.asyncReaders > 0) return 0
     return this.pool.compact((visit) => this.entries.relocateObjects(visit)) * PAGE_SIZE
+  }
+
+  /**
+   * The shrinker (zswap's shrink_worker, zram's idle writeback): writes entries
+   * back to the backing store, in batches, off the store path. `idle`: entries
+   * not loaded or stored since the previous idle round (the first call only
+   * starts the clock); `targetBytes`: then the coldest (second chance) until
+   * pool_total_size is at most that. `maxPages` bounds the round. Resolves to
+   * the pages written back. Needs a `backing` store.
+   */
+  async shrink(options: { targetBytes?: number; idle?: boolean; maxPages?: number } = {}): Promise<number> {
+    this.checkOpen()
+    const writeback = this.writeback
+    if (!writeback) throw new InvalidArgumentError('shrink() needs a backing store (the backing option)')
+    if (typeof options !== 'object' || options === null) throw new InvalidArgumentError('shrink options must be an object')
+    for (const key of Object.keys(options)) {
+      if (!['targetBytes', 'idle', 'maxPages'].includes(key)) throw new InvalidArgumentError(`unknown shrink option '${key}'`, 'ERR_ZSTASH_UNKNOWN_OPTION')
+    }
+    const target = options.targetBytes ?? Infinity
+    if (!(target >= 0)) throw new InvalidArgumentError(`targetBytes must be a number >= 0, got ${target}`)
+    let budget = options.maxPages ?? Infinity
+    if (!(budget >= 0)) throw new InvalidArgumentError(`maxPages must be a number >= 0, got ${budget}`)
+    let written = 0
+    if (options.idle) {
+      // Entries whose referenced bit stayed clear since the last round were not used for that long.
+      while (budget > 0) {
+        const n = await writeback.writeIdle(Math.min(budget, writeback.options.batch))
+        if (n === 0) break
+        written += n
+        budget -= n
+      }
+      this.entries.clearReferenced()
+    }
+    while (budget > 0 && this.pool.totalSize() > target && !this.closing) {
+      const n = await writeback.writeColdest(Math.min(budget, writeback.options.batch))
+      if (n === 0) break
+      written += n
+      budget -= n
+    }
+    return written
   }
 
   /**
@@ -435,6 +646,16 @@ export class PageStore {
       zswpout: c.zswpout,
       zswpin: c.zswpin,
       zswpout_folios: folios,
+      written_back_pages: c.written_back_pages,
+      pswpout: c.pswpout,
+      pswpin: c.pswpin,
+      reject_reclaim_fail: c.reject_reclaim_fail,
+      writeback_batches: c.writeback_batches,
+      writeback_fail: c.writeback_fail,
+      backing_load_fail: c.backing_load_fail,
+      tier_pages: c.tier_pages,
+      tier_bytes: c.tier_bytes,
+      ...(this.writeback ? { backing: this.writeback.stats() } : {}),
       stores_in_flight: this.inflight.folios,
       reserved_bytes: this.admission.reservedBytes,
       metadata_bytes: metadata,
@@ -455,11 +676,13 @@ export class PageStore {
   }
 
   private async shutDown(): Promise<void> {
+    if (this.shrinkTimer) clearInterval(this.shrinkTimer)
     try {
       await this.backend.close()
     } finally {
       await this.inflight.idle()
       this.finalStats = this.statsNow()
+      await this.writeback?.close()
     }
   }
 
@@ -633,6 +856,10 @@ export class PageStore {
     const c = this.counters
     if (kind === EntryKind.SameFilled) {
       c.same_filled_pages--
+    } else if (kind === EntryKind.Tier) {
+      c.tier_pages--
+      c.tier_bytes -= this.entries.hi
+      this.writeback!.delete(this.entries.lo, key)
     } else if (kind !== EntryKind.Pending) {
       const length = kind === EntryKind.Raw ? PAGE_SIZE : this.entries.hi
       this.freeObject(this.entries.lo, length)
@@ -695,7 +922,17 @@ export async function openPageStore(options?: PageStoreOptions, hooks: OpenHooks
     backend = new CpuBackend(format, resolved.level!, resolved.maxBatch!)
   }
   if (hooks.wrapBackend) backend = hooks.wrapBackend(backend)
-  return new PageStore(resolved, backend)
+  let backing: BackingStore | undefined
+  if (resolved.backing) {
+    try {
+      backing = await openBackingStore(resolved.backing)
+      if (hooks.wrapBacking) backing = hooks.wrapBacking(backing)
+    } catch (err) {
+      await backend.close().catch(() => undefined)
+      throw err
+    }
+  }
+  return new PageStore(resolved, backend, backing)
 }
 
 /** Little-endian 32-bit read without allocating a DataView per folio. */

@@ -8,8 +8,15 @@
 import {
   openPageStore, loadNative, PAGE_SIZE, PageStatus, FORMATS,
   type CompressBackend, type CompressOptions, type CompressResult, type DecompressRequest, type PageStore,
-  type PageStoreOptions, type WorkerPoolBackend, type NativeCodec,
+  type PageStoreOptions, type WorkerPoolBackend, type NativeCodec, BackingStoreError, tier,
 } from 'zstash/internals'
+
+type BackingStore = tier.BackingStore
+type PutBatch = tier.PutBatch
+type GetBatch = tier.GetBatch
+type GetResult = tier.GetResult
+type BackingStoreStats = tier.BackingStoreStats
+const { GetStatus } = tier
 
 export interface CallFaults {
   /** Page (index within the folio) whose compression reports CompressError. */
@@ -90,4 +97,63 @@ export async function openFaultyStore(options: PageStoreOptions = {}, schedule?:
   let faults!: FaultyBackend
   const store = await openPageStore(options, { wrapBackend: (b) => (faults = new FaultyBackend(b, schedule)) })
   return { store, faults }
+}
+
+/**
+ * A test-only wrapper around a backing store: putMany and getMany complete
+ * when the scheduler says, and chosen calls fail — a rejected putMany (the
+ * batch stays in the pool) or per-object read failures (UNAVAILABLE).
+ */
+export class FaultyBacking implements BackingStore {
+  readonly type
+  /** Probability that a putMany rejects, and that an object of a getMany fails. */
+  putFailRate = 0
+  getFailRate = 0
+  private x = 12345
+
+  constructor(readonly inner: BackingStore, private readonly schedule?: Schedule) {
+    this.type = inner.type
+  }
+
+  get closed(): boolean { return this.inner.closed }
+
+  private rnd(): number {
+    this.x ^= this.x << 13; this.x ^= this.x >>> 17; this.x ^= this.x << 5
+    return (this.x >>> 0) / 2 ** 32
+  }
+
+  putMany(batch: PutBatch): Promise<Uint32Array> {
+    const fail = this.rnd() < this.putFailRate
+    // The bytes are read during the call, as the contract says; only the completion is delayed.
+    const done = fail ? Promise.reject(new BackingStoreError('unavailable', 'injected putMany failure')) : this.inner.putMany(batch)
+    done.catch(() => undefined)
+    return this.schedule ? this.schedule('putMany', () => done) : done
+  }
+
+  async getMany(batch: GetBatch): Promise<GetResult> {
+    const work = async () => {
+      const r = await this.inner.getMany(batch)
+      for (let i = 0; i < batch.count; i++) {
+        if (r.status[i] >= 0 && this.rnd() < this.getFailRate) { r.status[i] = GetStatus.UNAVAILABLE; r.failures++ }
+      }
+      return r
+    }
+    return this.schedule ? this.schedule('getMany', work) : work()
+  }
+
+  deleteMany(locators: Uint32Array, count?: number, keys?: Uint32Array): number { return this.inner.deleteMany(locators, count, keys) }
+  flush(): Promise<void> { return this.inner.flush() }
+  stats(): BackingStoreStats { return this.inner.stats() }
+  close(): Promise<void> { return this.inner.close() }
+}
+
+/** Opens a store whose backend and backing store are wrapped (faults, scheduled completions). */
+export async function openFaultyTieredStore(options: PageStoreOptions, schedule?: Schedule): Promise<{ store: PageStore; faults: FaultyBackend; backing: FaultyBacking }> {
+  let faults!: FaultyBackend
+  let backing!: FaultyBacking
+  const store = await openPageStore(options, {
+    wrapBackend: (b) => (faults = new FaultyBackend(b, schedule)),
+    wrapBacking: (b) => (backing = new FaultyBacking(b, schedule)),
+  })
+  return { store, faults, backing }
 }
