@@ -13,5 +13,9 @@ export function renderMarkdown(t: ReportTable): string {
   add(t.counters)
   lines.push(`| **zstash** |${header.slice(1).map(() => ' ').join('|')}|`)
   add(t.extra)
+  if (t.tier.length) {
+    lines.push(`| **tier below the pool** |${header.slice(1).map(() => ' ').join('|')}|`)
+    add(t.tier)
+  }
   return lines.join('\n')
 }

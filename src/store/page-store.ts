@@ -210,9 +210,12 @@ export class PageStore {
       if (mustWait) {
         this.counters.pool_limit_hit++
         const target = Math.max(0, this.admission.acceptBytes - n * PAGE_SIZE)
-        await this.writeback!.makeRoom(target)
-        this.checkOpen()
-        admitted = this.admission.admit(n, this.pool.totalSize())
+        // Stores waiting at once share one writeback run: one whose room another took asks again, while writeback makes progress.
+        for (let more = true, round = 0; !admitted && more && round < 256; round++) {
+          more = await this.writeback!.makeRoom(target)
+          this.checkOpen()
+          admitted = this.admission.admit(n, this.pool.totalSize())
+        }
         if (!admitted) {
           this.counters.reject_reclaim_fail++
           throw this.rejection(firstKey, n, 'reclaim_fail', 'the pool is full and writeback could not make room (no cold entries, the writeback limit, or the backing store failed)')
@@ -473,7 +476,8 @@ export class PageStore {
       for (let i = 0; i < n; i++) if (present[i] && this.entries.find(keys[i]) !== EntryKind.Empty) this.entries.touch()
     }
     if (failure) throw failure
-    this.counters.zswpin += found
+    // Pages read from the backing store are pswpin, not zswpin (as in the kernel: they were no longer in zswap).
+    this.counters.zswpin += found - tier
     return { pages: into ?? dst, count: found }
   }
 
