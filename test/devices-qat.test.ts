@@ -12,10 +12,11 @@ import { spawnSync } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { PAGE_SIZE, PageStatus, BackendUnavailableError, InvalidArgumentError } from 'zstash/internals'
+import { BackendUnavailableError, InvalidArgumentError } from 'zstash/internals'
 import { openDeviceBackend, backends, type DeviceCompressBackend } from '../dist/src/devices/index.js'
 import { readCorpusPages } from './helpers/corpus.js'
 import { deviceKind, requireCompiled } from './helpers/device-libs.js'
+import { compressToArena, decodeOn } from './helpers/device-round-trip.js'
 
 const qat = deviceKind('qat')
 const mustBeCompiled = requireCompiled(qat, 'devices-qat.test')
@@ -135,20 +136,8 @@ describe.runIf(qat.compiled && hardware)('qat on a QAT device (ZSTASH_EXPECT_HAR
     toClose.push(b)
     expect(b.info.path).toBe('hardware')
     const pages = readCorpusPages('node-2k', 256)
-    const n = pages.length / PAGE_SIZE
-    const r = await b.compress(pages, n, { threshold: PAGE_SIZE - 1, detectSameFilled: false })
-    const arena = new Uint8Array(n * PAGE_SIZE)
-    const jobs = new Int32Array(n * 4)
-    for (let i = 0; i < n; i++) {
-      const len = r.status[i] === PageStatus.Incompressible ? PAGE_SIZE : r.status[i]
-      arena.set(len === PAGE_SIZE ? pages.subarray(i * PAGE_SIZE, (i + 1) * PAGE_SIZE) : r.out.subarray(i * PAGE_SIZE, i * PAGE_SIZE + len), i * PAGE_SIZE)
-      jobs.set([0, i * PAGE_SIZE, len, i], i * 4)
-    }
-    r.release()
-    const dst = new Uint8Array(n * PAGE_SIZE)
-    const status = new Int32Array(n)
-    await b.decompressMany({ arenas: [arena], jobs, slots: new Uint8Array(n), sums: undefined, count: n, dst, status })
-    expect(Buffer.compare(dst, pages)).toBe(0)
+    const { arena, jobs, n } = await compressToArena(b, pages)
+    expect(Buffer.compare(await decodeOn(b, arena, jobs, n), pages)).toBe(0)
     expect(b.stats().hw_completed).toBeGreaterThan(0)
   })
 })

@@ -9,10 +9,11 @@
 import { afterAll, describe, expect, it } from 'vitest'
 import { existsSync } from 'node:fs'
 import { deflateRawSync, inflateRawSync } from 'node:zlib'
-import { PAGE_SIZE, PageStatus, BackendUnavailableError, loadNative } from 'zstash/internals'
+import { PAGE_SIZE, BackendUnavailableError, loadNative } from 'zstash/internals'
 import { openDeviceBackend, backends, type DeviceCompressBackend } from '../dist/src/devices/index.js'
 import { readCorpusPages } from './helpers/corpus.js'
 import { deviceKind, requireCompiled } from './helpers/device-libs.js'
+import { compressToArena, decodeOn } from './helpers/device-round-trip.js'
 
 const native = loadNative()
 const qpl = deviceKind('qpl')
@@ -29,36 +30,6 @@ async function open(name: string, device: Record<string, unknown> = {}, maxBatch
   const b = await openDeviceBackend(name, { maxBatch, device })
   toClose.push(b)
   return b
-}
-
-/** Compresses `src` on `b` and returns an arena of its objects plus the jobs to decode them. */
-async function compressToArena(b: DeviceCompressBackend, src: Uint8Array) {
-  const n = src.length / PAGE_SIZE
-  const r = await b.compress(src, n, options)
-  const arena = new Uint8Array(n * PAGE_SIZE)
-  const jobs = new Int32Array(n * 4)
-  const lengths = new Int32Array(n)
-  for (let i = 0; i < n; i++) {
-    if (r.status[i] === PageStatus.Incompressible) {
-      arena.set(src.subarray(i * PAGE_SIZE, (i + 1) * PAGE_SIZE), i * PAGE_SIZE)
-      lengths[i] = PAGE_SIZE
-    } else {
-      expect(r.status[i]).toBeGreaterThan(0)
-      arena.set(r.out.subarray(i * PAGE_SIZE, i * PAGE_SIZE + r.status[i]), i * PAGE_SIZE)
-      lengths[i] = r.status[i]
-    }
-    jobs.set([0, i * PAGE_SIZE, lengths[i], i], i * 4)
-  }
-  r.release()
-  return { arena, jobs, lengths, n }
-}
-
-async function decodeOn(b: DeviceCompressBackend, arena: Uint8Array, jobs: Int32Array, n: number): Promise<Uint8Array> {
-  const dst = new Uint8Array(n * PAGE_SIZE)
-  const status = new Int32Array(n)
-  await b.decompressMany({ arenas: [arena], jobs, slots: new Uint8Array(n), sums: undefined, count: n, dst, status })
-  expect([...status].every((s) => s === PAGE_SIZE)).toBe(true)
-  return dst
 }
 
 describe('qpl build', () => {
