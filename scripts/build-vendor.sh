@@ -92,11 +92,13 @@ qpl_steps() {
   step cmake --install build
 }
 
-# Autotools builds are static only (libtool then compiles each file once) and make only the
-# libraries the addon links, not the daemons, tools, samples or tests around them.
+# Autotools builds are static only (libtool then compiles each file once), without debug info or
+# dependency tracking (a one-off build needs neither), and make only the libraries the addon links,
+# not the daemons, tools, samples or tests around them.
 qatlib_steps() {
   step ./autogen.sh
-  step ./configure --prefix="$prefix" --disable-systemd --disable-samples --with-pic --disable-shared
+  step ./configure --prefix="$prefix" --disable-systemd --disable-samples --with-pic --disable-shared \
+    --disable-dependency-tracking CFLAGS="-O2"
   # libqat: the DC service and its poll API; libusdm: pinned memory.
   step make -j "$jobs" libusdm.la libqat.la
   step make install-libLTLIBRARIES install-pkgincludeHEADERS
@@ -105,8 +107,8 @@ qatlib_steps() {
 qatzip_steps() {
   step ./autogen.sh
   # QATzip's configure links test programs against the static libqat, which needs these too.
-  step ./configure --prefix="$prefix" --with-pic --disable-shared CPPFLAGS="-I$qatlib_prefix/include" \
-    LDFLAGS="-L$qatlib_prefix/lib" LIBS="-lusdm -lcrypto -lnuma -lpthread -ldl"
+  step ./configure --prefix="$prefix" --with-pic --disable-shared --disable-dependency-tracking CFLAGS="-O2" \
+    CPPFLAGS="-I$qatlib_prefix/include" LDFLAGS="-L$qatlib_prefix/lib" LIBS="-lusdm -lcrypto -lnuma -lpthread -ldl"
   step make -C src -j "$jobs"
   step make -C src install
   step make install-pkgincludeHEADERS
@@ -119,7 +121,8 @@ uadk_steps() {
   # stderr; -UWD_NO_LOG (after it on the command line) keeps them in syslog, as in UADK's default
   # build. libwd_comp.a of this mode holds libwd's objects too.
   step ./autogen.sh
-  step ./configure --prefix="$prefix" --with-static_drv --disable-shared --with-pic CFLAGS="-O2 -UWD_NO_LOG"
+  step ./configure --prefix="$prefix" --with-static_drv --disable-shared --with-pic --disable-dependency-tracking \
+    CFLAGS="-O2 -UWD_NO_LOG"
   step make -j "$jobs" libwd_comp.la libhisi_zip.la
   step make install-pkgincludeHEADERS
   mkdir -p "$prefix/lib/uadk"
