@@ -133,6 +133,33 @@ export class ZsPool {
     this.offset = this.slabFirstPage[slab] * PAGE_SIZE + (loc & OBJ_MASK) * this.classes[this.slabClass[slab]].size
   }
 
+  /**
+   * Copies objects into one buffer: object i (handles[i], lengths[i] bytes) to
+   * into[offsets[i]]. The writeback tier reads a batch this way.
+   */
+  gather(handles: Uint32Array, lengths: Uint32Array, count: number, into: Uint8Array, offsets: Uint32Array): void {
+    for (let i = 0; i < count; i++) {
+      this.locate(handles[i])
+      into.set(this.arena.bytes.subarray(this.offset, this.offset + lengths[i]), offsets[i])
+    }
+  }
+
+  /**
+   * Allocates and writes objects from one buffer (pages read back from the
+   * tier): object i is bytes[offsets[i], +lengths[i]). Stops at the first that
+   * does not fit; returns how many were stored, their handles in `handles`.
+   */
+  put(bytes: Uint8Array, offsets: Uint32Array, lengths: Uint32Array, count: number, handles: Uint32Array): number {
+    for (let i = 0; i < count; i++) {
+      const handle = this.alloc(lengths[i])
+      if (handle === 0) return i
+      this.locate(handle)
+      this.arena.bytes.set(bytes.subarray(offsets[i], offsets[i] + lengths[i]), this.offset)
+      handles[i] = handle
+    }
+    return count
+  }
+
   /** Byte views of all arenas (undefined where released), indexed by arena number. */
   arenaBytes(): readonly (Uint8Array | undefined)[] {
     return this.arenaSet.views

@@ -15,7 +15,8 @@ import { PAGE_SIZE } from '../codecs/status.js'
 export class Admission {
   private reserved = 0
   private reachedFull = false
-  private readonly acceptBytes: number
+  /** Usage below which stores are accepted again after the limit was hit (accept_threshold_percent). */
+  readonly acceptBytes: number
 
   constructor(readonly maxBytes: number, acceptThresholdPercent: number) {
     this.acceptBytes = (maxBytes * acceptThresholdPercent) / 100
