@@ -31,6 +31,8 @@ type Op =
   | { t: 'invalidate'; key: number }
   | { t: 'compact' }
   | { t: 'shrink'; idle: boolean }
+  | { t: 'switch'; compressor: string }
+  | { t: 'recompress'; compressor: string; incompressibleOnly: boolean }
   | { t: 'close' }
 
 function opsArb(keys: number, shrinkWeight: number): fc.Arbitrary<Op> {
@@ -47,6 +49,8 @@ function opsArb(keys: number, shrinkWeight: number): fc.Arbitrary<Op> {
     { weight: 2, arbitrary: fc.record({ t: fc.constant('invalidate' as const), key: fc.nat(keys + 4) }) },
     { weight: 1, arbitrary: fc.record({ t: fc.constant('compact' as const) }) },
     { weight: shrinkWeight, arbitrary: fc.record({ t: fc.constant('shrink' as const), idle: fc.boolean() }) },
+    { weight: 1, arbitrary: fc.record({ t: fc.constant('switch' as const), compressor: fc.constantFrom('lz4', 'zstd', 'deflate-4k', 'lzo') }) },
+    { weight: 1, arbitrary: fc.record({ t: fc.constant('recompress' as const), compressor: fc.constantFrom('zstd', 'deflate'), incompressibleOnly: fc.boolean() }) },
     { weight: 1, arbitrary: fc.constant({ t: 'close' as const }) },
   )
 }
@@ -182,6 +186,15 @@ async function runModel(s: fc.Scheduler, ops: Op[], variant: Variant): Promise<v
           if (!(closed && err instanceof ClosedError)) throw err
         }))
         break
+      case 'switch':
+        // New stores use another compressor; old entries must stay readable.
+        settled.push(store.setCompressor(op.compressor).catch((err) => { if (!(closed && err instanceof ClosedError)) throw err }))
+        break
+      case 'recompress':
+        // Rewrites objects smaller where it can: never changes a value, never undoes a later call.
+        settled.push(store.recompress({ compressor: op.compressor, incompressibleOnly: op.incompressibleOnly, maxPages: 16 }).then(
+          () => undefined, (err) => { if (!(closed && err instanceof ClosedError)) throw err }))
+        break
       case 'close':
         closed = true
         settled.push(store.close())
@@ -208,6 +221,8 @@ async function runModel(s: fc.Scheduler, ops: Op[], variant: Variant): Promise<v
     const st = store.stats()
     expect(st.stored_pages).toBe(model.size)
     expect(st.pool.objects + st.tier_pages).toBe(model.size - st.same_filled_pages)
+    // Per-compressor counts add up to the objects stored, wherever they are.
+    expect(st.compressors.reduce((n, c) => n + c.objects, 0)).toBe(st.pool.objects + st.tier_pages)
     if (tiered) expect(st.backing!.objects).toBe(st.tier_pages)
     expect(st.stores_in_flight).toBe(0)
     expect(st.reserved_bytes).toBe(0)
@@ -238,6 +253,8 @@ async function expectClosed(store: PageStore, op: Op): Promise<void> {
       case 'invalidate': return store.invalidate(op.key)
       case 'compact': return store.compact()
       case 'shrink': return store.shrink({ targetBytes: 0 })
+      case 'switch': return store.setCompressor(op.compressor)
+      case 'recompress': return store.recompress({ maxPages: 1 })
       case 'close': return store.close()
     }
   }

@@ -5,6 +5,7 @@
  * results and publishes them.
  */
 import type { StreamFormat } from './formats.js'
+import type { SlotDictionary } from '../store/codec-slots.js'
 
 export type BackendPath = 'cpu' | 'hardware' | 'software' | 'simulated'
 
@@ -53,6 +54,8 @@ export interface DecompressRequest {
   /** Shared memory: the backend may write it from other threads. */
   dst: Uint8Array
   status: Int32Array
+  /** Dictionaries of the dictionary slots (5..15) the jobs name. */
+  dicts?: Record<number, SlotDictionary>
 }
 
 export interface CompressBackend {
@@ -72,6 +75,8 @@ export interface CompressBackend {
   decompressMany?(request: DecompressRequest): Promise<void>
   /** Below this many objects a batch is decoded on the calling thread instead. */
   readonly minDecompressBatch: number
+  /** Whether decompressMany can decode objects of this slot (default: every slot). */
+  decodes?(slot: number): boolean
   /** Backend-specific counters, merged into PageStore.stats().backend. */
   stats(): Record<string, number>
   /** Settles (rejects) whatever it still has in flight, then releases its resources. */

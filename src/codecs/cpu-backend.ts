@@ -9,6 +9,8 @@ import type { BackendInfo, CompressBackend, CompressOptions, CompressResult } fr
 import type { StreamFormat } from './formats.js'
 import { loadNative, type NativeCodec } from '../native.js'
 import { compressInBatches } from '../folio/batches.js'
+import { openDictionaryCodec } from './dictionary.js'
+import type { SlotDictionary } from '../store/codec-slots.js'
 
 export class CpuBackend implements CompressBackend {
   readonly info: BackendInfo
@@ -20,10 +22,11 @@ export class CpuBackend implements CompressBackend {
   private status = new Int32Array(0)
   private inUse = false
 
-  constructor(format: StreamFormat, level: number, maxBatch: number) {
+  constructor(format: StreamFormat, level: number, maxBatch: number, dictionary?: SlotDictionary) {
     const native = loadNative()
-    this.codec = new native.Codec(format, level)
-    this.info = { name: format, format, level, maxBatch, path: 'cpu', version: native.codecLibraries }
+    this.codec = dictionary ? openDictionaryCodec(dictionary.format, level, dictionary.bytes, dictionary.id) : new native.Codec(format, level)
+    const name = dictionary ? `${format}+dict${dictionary.id}` : format
+    this.info = { name, format, level, maxBatch, path: 'cpu', version: native.codecLibraries }
   }
 
   compress(pages: Uint8Array, count: number, options: CompressOptions): CompressResult {

@@ -228,6 +228,29 @@ export class EntryTable {
     return found
   }
 
+  /**
+   * Up to `max` keys from `from` on whose entry is not held by an operation in
+   * flight and passes `accept(kind, slot, referenced)`. Returns how many were
+   * found and the key to continue from (-1 at the end of the table).
+   */
+  select(from: number, max: number, keys: Uint32Array, accept: (kind: EntryKind, slot: number, referenced: boolean) => boolean): { count: number; next: number } {
+    const ids = (this.chunkIds ??= [...this.chunks.keys()].sort((a, b) => a - b))
+    let count = 0
+    for (const id of ids) {
+      const base = id * CHUNK_KEYS
+      if (base + CHUNK_KEYS <= from) continue
+      const { meta } = this.chunks.get(id)!
+      for (let i = Math.max(0, from - base); i < CHUNK_KEYS; i++) {
+        const m = meta[i]
+        if ((m & KIND_MASK) === EntryKind.Empty || (m & (TAKEN | BUSY)) !== 0) continue
+        if (!accept((m & KIND_MASK) as EntryKind, (m >>> SLOT_SHIFT) & SLOT_MASK, (m & REFERENCED) !== 0)) continue
+        keys[count++] = base + i
+        if (count === max) return { count, next: base + i + 1 }
+      }
+    }
+    return { count, next: -1 }
+  }
+
   /** Clears every referenced bit: entries not used from now on become idle (zram's mark_idle). */
   clearReferenced(): void {
     for (const chunk of this.chunks.values()) {

@@ -23,7 +23,8 @@ import type { BackendInfo, CompressBackend, CompressOptions, CompressResult, Dec
 import { ClosedError } from '../errors.js'
 import { loadNative } from '../native.js'
 import { PageRing, type PageRun } from '../util/page-ring.js'
-import type { CompressPiece, CompressTask, DecompressTask, TaskResult, WorkerSetup } from '../../workers/page-worker.js'
+import type { SlotDictionary } from '../store/codec-slots.js'
+import type { CompressPiece, CompressTask, DecompressTask, RecodeTask, TaskResult, WorkerSetup } from '../../workers/page-worker.js'
 
 /**
  * Pages per task: large enough that a task's cost on the owner thread (post,
@@ -56,6 +57,8 @@ export interface WorkerPoolOptions {
   sameFilled: boolean
   /** Output ring size in pages. Default max(4096, 1024 × workers). */
   ringPages?: number
+  /** Compress with this trained dictionary (every worker builds its own codec from the shared bytes). */
+  dictionary?: SlotDictionary
 }
 
 export class WorkerPoolBackend implements CompressBackend {
@@ -97,6 +100,7 @@ export class WorkerPoolBackend implements CompressBackend {
       sameFilled: options.sameFilled,
       output,
       status,
+      dictionary: options.dictionary,
     }
     this.piscina = new Piscina({
       filename: WORKER_FILE,
@@ -113,7 +117,7 @@ export class WorkerPoolBackend implements CompressBackend {
     // destroyed: terminating a thread inside a native module's init is fatal.
     this.ready = Promise.all(Array.from({ length: options.workers * 2 }, () => this.track(this.piscina.run({ op: 'ping' })))).then(() => undefined)
     this.info = {
-      name: options.format,
+      name: options.dictionary ? `${options.format}+dict${options.dictionary.id}` : options.format,
       format: options.format,
       level: options.level,
       maxBatch: options.maxBatch,
@@ -169,7 +173,7 @@ export class WorkerPoolBackend implements CompressBackend {
   /** Decodes a loadMany batch across the workers; jobs are dealt round-robin so every task starts with its longest. */
   async decompressMany(request: DecompressRequest): Promise<void> {
     if (this.closing) throw new ClosedError('worker pool')
-    const { jobs, slots, sums, count, dst, status } = request
+    const { jobs, slots, sums, count, dst, status, dicts } = request
     if (!(dst.buffer instanceof SharedArrayBuffer) || !(status.buffer instanceof SharedArrayBuffer)) {
       throw new TypeError('loadMany destinations must be in shared memory')
     }
@@ -193,7 +197,7 @@ export class WorkerPoolBackend implements CompressBackend {
         used[arena] ??= request.arenas[arena]?.buffer as SharedArrayBuffer | undefined
       }
       const task: DecompressTask = {
-        op: 'decompress', arenas: used, jobs: taskJobs, slots: taskSlots, sums: taskSums,
+        op: 'decompress', arenas: used, jobs: taskJobs, slots: taskSlots, sums: taskSums, dicts,
         dst: dst.buffer as SharedArrayBuffer, dstOffset: dst.byteOffset,
         status: status.buffer as SharedArrayBuffer, statusOffset: status.byteOffset / 4 + statusOffset,
       }
@@ -208,6 +212,13 @@ export class WorkerPoolBackend implements CompressBackend {
     // Status words were written in task order; put them back in job order.
     const byTask = status.slice(0, count)
     for (let k = 0; k < count; k++) status[order[k]] = byTask[k]
+  }
+
+  /** Recodes a recompression batch in one task on a worker. */
+  async recode(task: Omit<RecodeTask, 'op'>): Promise<void> {
+    if (this.closing) throw new ClosedError('worker pool')
+    const result = (await this.track(this.piscina.run({ op: 'recode', ...task }))) as TaskResult
+    this.addBusy(result)
   }
 
   stats(): Record<string, number> {

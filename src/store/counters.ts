@@ -27,6 +27,14 @@ export class ZswapCounters {
   /** Entries whose object is in the backing store, and the bytes of those objects. */
   tier_pages = 0
   tier_bytes = 0
+  /** zram's recompress: pages rewritten smaller, the bytes that saved, and pages tried that did not shrink. */
+  recompressed_pages = 0
+  recompress_saved_bytes = 0
+  recompress_kept = 0
+  /** setCompressor() calls that took effect, and dictionaries trained from stored pages. */
+  compressor_switches = 0
+  dictionaries_trained = 0
+  dictionary_retrains = 0
   /** Gauges kept incrementally because they cannot be derived cheaply. */
   same_filled_pages = 0
   stored_incompressible_pages = 0

@@ -32,6 +32,12 @@ import { checkFolio, checkKey, checkKeys, checkLoadOptions, MAX_KEY } from './ar
 import { Admission } from './admission.js'
 import { Inflight } from './inflight.js'
 import { Writeback } from './writeback.js'
+import { CodecSlots, type SlotDictionary, type SlotStats } from './codec-slots.js'
+import { recompress, recodeHere } from './recompress.js'
+import { trainDictionary, openDictionaryCodec, DEFAULT_DICTIONARY_BYTES, type DictionaryFormat } from '../codecs/dictionary.js'
+import { describe } from '../util/validate.js'
+import { NOOP_OBSERVER, type StoreObserver } from '../metrics/observer.js'
+import { Serial } from './serial.js'
 import { openBackingStore, statusReason, type BackingStore, type BackingStoreStats } from '../tier/index.js'
 import { KeyRanges } from './key-ranges.js'
 import { TEST_HOOKS, type TestHooks } from './test-hooks.js'
@@ -88,6 +94,17 @@ export interface PageStoreStats {
   tier_bytes: number
   /** The backing store's own counters (objects, bytes on disk or in the cluster, latencies), when there is one. */
   backing?: BackingStoreStats
+  /** zram's recompress: pages rewritten smaller, bytes saved, pages that did not shrink. */
+  recompressed_pages: number
+  recompress_saved_bytes: number
+  recompress_kept: number
+  /** setCompressor() switches, and dictionaries trained from stored pages. */
+  compressor_switches: number
+  dictionaries_trained: number
+  /** New dictionaries trained because the ratio drifted. */
+  dictionary_retrains: number
+  /** Per compressor (slot): the objects it wrote that are still stored, their bytes, and which one stores use now. */
+  compressors: SlotStats[]
   /** Folios whose store is in flight, and the pool bytes they have reserved. */
   stores_in_flight: number
   reserved_bytes: number
@@ -109,9 +126,8 @@ const STAGING_PAGES = 4096
 
 export class PageStore {
   readonly options: Readonly<ResolvedOptions>
-  private readonly backend: CompressBackend
-  private readonly formatSlot: number
-  private readonly decoders: NativeCodec[]
+  private backend: CompressBackend
+  private readonly slots: CodecSlots
   private readonly native: NativeAddon
   private readonly pool: ZsPool
   private readonly entries = new EntryTable()
@@ -120,6 +136,13 @@ export class PageStore {
   private staging: Staging | undefined
   private readonly inflight = new Inflight()
   private readonly writeback: Writeback | undefined
+  private readonly serial = new Serial()
+  /** Stores in flight per backend: a backend replaced by setCompressor() closes when its last one ends. */
+  private readonly backendUsers = new Map<CompressBackend, number>()
+  private readonly retiredBackends = new Set<CompressBackend>()
+  private observer: StoreObserver = NOOP_OBSERVER
+  /** @internal Tests wrap every backend the store opens, setCompressor()'s included. */
+  wrapBackend: ((backend: CompressBackend) => CompressBackend) | undefined
   private shrinkTimer: NodeJS.Timeout | undefined
   private readonly keyRanges = new KeyRanges()
   private closing: Promise<void> | undefined
@@ -141,9 +164,8 @@ export class PageStore {
     this.options = Object.freeze({ ...options })
     this.backend = backend
     this.native = loadNative()
-    this.formatSlot = formatId(backend.info.format)
-    // One CPU decoder per format: an entry is read back by its format, whatever wrote it.
-    this.decoders = FORMATS.map((f: StreamFormat) => new this.native.Codec(f, 1))
+    // One CPU decoder per slot: an entry is read back by the slot that wrote it, whatever compresses now.
+    this.slots = new CodecSlots(backend.info.format)
     // The allocator's hard cap backs up the admission check: even a folio whose
     // objects open new slabs cannot take the pool past the limit by more than a slab run.
     this.pool = new ZsPool({ maxBytes: options.maxPoolBytes + POOL_CAP_SLACK })
@@ -155,6 +177,7 @@ export class PageStore {
         freeObject: (handle, length) => this.freeObject(handle, length),
         usedBytes: () => this.pool.totalSize() + this.admission.reservedBytes,
         isClosing: () => this.closing !== undefined,
+        serial: this.serial,
       }, {
         batch: options.writebackBatch, limitPages: options.writebackLimit.pages,
         limitPeriodMs: options.writebackLimit.periodMs, secondChance: options.secondChance,
@@ -190,6 +213,16 @@ export class PageStore {
   }
 
   private async store(firstKey: number, src: Uint8Array, n: number): Promise<void> {
+    const observed = this.observer !== NOOP_OBSERVER
+    const t0 = observed ? performance.now() : 0
+    try {
+      await this.storeFolioNow(firstKey, src, n)
+    } finally {
+      if (observed) this.observer.observeStore((performance.now() - t0) / 1e3, n)
+    }
+  }
+
+  private async storeFolioNow(firstKey: number, src: Uint8Array, n: number): Promise<void> {
     let admitted = this.admission.admit(n, this.pool.totalSize())
     // A full pool writes cold entries back to make room (zswap's shrink on the limit), when it may.
     const mustWait = !admitted && this.options.writeback
@@ -199,9 +232,13 @@ export class PageStore {
       throw this.rejection(firstKey, n, 'pool_limit', `pool is at its limit (${this.pool.totalSize()} bytes used, ${this.admission.reservedBytes} reserved, of ${this.options.maxPoolBytes})`)
     }
     const ticket = this.inflight.ticket()
+    // The compressor of this call: a setCompressor() issued meanwhile applies to later stores only.
+    const backend = this.backend
+    const slot = this.slots.current
+    this.backendUsers.set(backend, (this.backendUsers.get(backend) ?? 0) + 1)
     // A synchronous backend compresses before this call returns, straight from the caller's memory,
     // unless the store must first wait for room: then it takes a copy, like every asynchronous backend.
-    const staged = this.backend.synchronous && !mustWait ? undefined : (this.staging ??= new Staging(STAGING_PAGES)).copy(src, n)
+    const staged = backend.synchronous && !mustWait ? undefined : (this.staging ??= new Staging(STAGING_PAGES)).copy(src, n)
     const input = staged?.bytes ?? src
     this.markPending(firstKey, n, ticket)
     this.inflight.stage(ticket, input)
@@ -221,20 +258,22 @@ export class PageStore {
           throw this.rejection(firstKey, n, 'reclaim_fail', 'the pool is full and writeback could not make room (no cold entries, the writeback limit, or the backing store failed)')
         }
       }
-      const pending = this.backend.compress(input, n, {
+      const pending = backend.compress(input, n, {
         threshold: this.options.incompressibleThreshold, detectSameFilled: this.options.sameFilled,
       })
       result = pending instanceof Promise ? await pending : pending
       this.checkOpen()
-      this.commit(firstKey, n, ticket, input, result)
+      if (this.observer !== NOOP_OBSERVER) this.observeBatches(result.status, n, backend.info.maxBatch)
+      this.commit(firstKey, n, ticket, slot, input, result)
     } catch (err) {
       this.abandon(firstKey, n, ticket)
-      throw this.storeError(err, firstKey, n)
+      throw this.storeError(err, firstKey, n, backend)
     } finally {
       result?.release()
       this.inflight.unstage(ticket)
       staged?.release()
       if (admitted) this.admission.release(n)
+      this.releaseBackend(backend)
     }
     this.counters.countFolio(n)
   }
@@ -255,6 +294,14 @@ export class PageStore {
    * A damaged object throws DecompressError, bumps decompress_fail and keeps the entry.
    */
   loadSync(key: number, options?: LoadOptions): Uint8Array | undefined {
+    if (this.observer === NOOP_OBSERVER) return this.loadOne(key, options)
+    const t0 = performance.now()
+    const page = this.loadOne(key, options)
+    this.observer.observeLoad((performance.now() - t0) / 1e3, page ? 1 : 0)
+    return page
+  }
+
+  private loadOne(key: number, options?: LoadOptions): Uint8Array | undefined {
     this.checkOpen()
     checkKey(key, 'key')
     const { into, intoArg, exclusive } = checkLoadOptions(options, 1)
@@ -287,7 +334,12 @@ export class PageStore {
       this.checkOpen()
       const list = checkKeys(keys)
       const opts = checkLoadOptions(options, list.length)
-      return this.inflight.track(this.loadBatch(list, opts.into, opts.intoArg, opts.exclusive))
+      const loading = this.loadBatch(list, opts.into, opts.intoArg, opts.exclusive)
+      if (this.observer !== NOOP_OBSERVER) {
+        const t0 = performance.now()
+        void loading.then((r) => this.observer.observeLoad((performance.now() - t0) / 1e3, r.count), () => undefined)
+      }
+      return this.inflight.track(loading)
     } catch (err) {
       return Promise.reject(err)
     }
@@ -299,9 +351,10 @@ export class PageStore {
     // Count the objects a batched decoder would take before choosing where the pages go.
     let compressed = 0
     let tier = 0
+    const decodes = this.backend.decodes?.bind(this.backend)
     for (let i = 0; i < n; i++) {
       const kind = this.entries.find(keys[i])
-      if (kind === EntryKind.Compressed) compressed++
+      if (kind === EntryKind.Compressed && (!decodes || decodes(this.entries.slot))) compressed++
       else if (kind === EntryKind.Tier) tier++
     }
     const batched = this.backend.decompressMany !== undefined && compressed > 0 && compressed >= this.backend.minDecompressBatch
@@ -355,6 +408,8 @@ export class PageStore {
     keys: Uint32Array, into: Uint8Array | undefined, present: Uint8Array, exclusive: boolean, count: number, tier: number,
   ): Promise<{ pages: Uint8Array; count: number }> {
     const n = keys.length
+    const backend = this.backend
+    const decodes = backend.decodes?.bind(backend)
     // Workers and devices write the destination from other threads: it must be shared memory.
     const dst = into && into.buffer instanceof SharedArrayBuffer ? into : new Uint8Array(count > 0 ? new SharedArrayBuffer(n * PAGE_SIZE) : new ArrayBuffer(n * PAGE_SIZE))
     // Largest first: sort packed (PAGE_SIZE - length, position) keys, a native numeric sort.
@@ -391,7 +446,7 @@ export class PageStore {
         t++
         continue
       }
-      if (kind === EntryKind.Compressed && j < count) {
+      if (kind === EntryKind.Compressed && j < count && (!decodes || decodes(this.entries.slot))) {
         order[j++] = (PAGE_SIZE - this.entries.hi) * 2 ** 32 + i
         continue
       }
@@ -423,7 +478,7 @@ export class PageStore {
     const tierBytes = new Uint8Array(tier * PAGE_SIZE)
     this.asyncReaders++
     const [decoded, read] = await Promise.allSettled([
-      count > 0 ? this.backend.decompressMany!({ arenas: this.pool.arenaBytes(), jobs, slots, sums, count, dst, status }) : undefined,
+      count > 0 ? backend.decompressMany!({ arenas: this.pool.arenaBytes(), jobs, slots, sums, count, dst, status, dicts: this.slots.dictionariesFor(slots, count) }) : undefined,
       tier > 0 ? this.writeback!.read(tierLocators, tierKeys, tier, tierBytes, tierOffsets) : undefined,
     ])
     if (--this.asyncReaders === 0) this.flushDeferredFrees()
@@ -489,7 +544,7 @@ export class PageStore {
       dst.set(bytes.subarray(offset, offset + PAGE_SIZE), at)
       return PAGE_SIZE
     }
-    const decoder = this.decoders[slot]
+    const decoder = this.slots.decoder(slot)
     return checked ? decoder.decompress(bytes, offset, length, dst, at, sum) : decoder.decompress(bytes, offset, length, dst, at)
   }
 
@@ -609,6 +664,157 @@ export class PageStore {
   }
 
   /**
+   * zswap's runtime compressor switch: new stores use `compressor` (any name
+   * PageStore.open takes) from the next call on; stores in flight finish with
+   * the compressor they started with. Every entry remembers how it was
+   * encoded, so old entries stay readable; the old backend closes when its
+   * last store in flight ends (entries need no backend: any slot decodes on
+   * the CPU). `dictionary: true` trains a zstd/lz4 dictionary from a sample of
+   * the pages now stored (off the main thread) and compresses with it;
+   * a Uint8Array is used as the dictionary. Concurrent switches apply in
+   * call order.
+   */
+  setCompressor(compressor: string, options: { level?: number; dictionary?: boolean | Uint8Array; dictionaryBytes?: number } = {}): Promise<void> {
+    try {
+      this.checkOpen()
+      if (typeof options !== 'object' || options === null) throw new InvalidArgumentError('setCompressor options must be an object')
+      for (const key of Object.keys(options)) {
+        if (!['level', 'dictionary', 'dictionaryBytes'].includes(key)) throw new InvalidArgumentError(`unknown setCompressor option '${key}'`, 'ERR_ZSTASH_UNKNOWN_OPTION')
+      }
+      const { device, maxBatch, workers, incompressibleThreshold, sameFilled } = this.options
+      const resolved = resolveOptions(
+        { compressor, level: options.level, device, workers, incompressibleThreshold, sameFilled, ...(isDeviceCompressor(compressor) ? {} : { maxBatch }) },
+        isDeviceCompressor, workers,
+      )
+      const dictionary = options.dictionary
+      if (dictionary !== undefined && typeof dictionary !== 'boolean' && !(dictionary instanceof Uint8Array)) {
+        throw new InvalidArgumentError("option 'dictionary' must be a boolean or a Uint8Array")
+      }
+      if (dictionary && resolved.format !== 'zstd' && resolved.format !== 'lz4') {
+        throw new InvalidArgumentError(`dictionaries are for zstd and lz4, not ${compressor}`)
+      }
+      // Switches are applied one after the other, in call order.
+      const next = (this.switching ?? Promise.resolve()).catch(() => undefined).then(() => this.switchTo(resolved, dictionary, options.dictionaryBytes))
+      this.switching = next
+      return this.inflight.track(next)
+    } catch (err) {
+      return Promise.reject(err)
+    }
+  }
+
+  private switching: Promise<void> | undefined
+
+  private async switchTo(resolved: ResolvedOptions, dictionary: boolean | Uint8Array | undefined, dictionaryBytes: number | undefined): Promise<void> {
+    let dict: SlotDictionary | undefined
+    if (dictionary) {
+      const format = resolved.format as DictionaryFormat
+      const bytes = dictionary instanceof Uint8Array ? dictionary : await this.trainFromStored(format, resolved.level!, dictionaryBytes)
+      const ids = new Set(this.slots.liveDictionaryIds())
+      let id = 1
+      while (ids.has(id)) id++
+      const shared = new Uint8Array(new SharedArrayBuffer(bytes.length))
+      shared.set(bytes)
+      dict = { bytes: shared, id, format, level: resolved.level! }
+    }
+    let backend = await openBackend(resolved, dict)
+    if (this.wrapBackend) backend = this.wrapBackend(backend)
+    if (this.closing) {
+      await backend.close()
+      throw new ClosedError()
+    }
+    const slot = dict ? this.slots.addDictionary(dict) : formatId(backend.info.format)
+    const old = this.backend
+    this.backend = backend
+    this.slots.use(slot)
+    this.counters.compressor_switches++
+    if (this.backendUsers.has(old)) this.retiredBackends.add(old)
+    else await old.close().catch(() => undefined)
+  }
+
+  /** A dictionary trained from up to 2048 stored pages spread over the table (decoded here, trained off-thread). */
+  private async trainFromStored(format: DictionaryFormat, level: number, capacity?: number): Promise<Uint8Array> {
+    const keys = new Uint32Array(2048)
+    const stride = Math.max(1, Math.floor(this.entries.size / keys.length))
+    let n = 0
+    let cursor = 0
+    let skip = 0
+    const one = new Uint32Array(1)
+    while (n < keys.length && cursor >= 0) {
+      const found = this.entries.select(cursor, 1, one, (kind) => kind === EntryKind.Compressed || kind === EntryKind.Raw)
+      cursor = found.next
+      if (found.count === 0) break
+      if (skip++ % stride === 0) keys[n++] = one[0]
+    }
+    if (n < 8) throw new InvalidArgumentError(`training a dictionary needs stored pages to learn from (found ${n})`)
+    const samples = new Uint8Array(n * PAGE_SIZE)
+    let got = 0
+    for (let i = 0; i < n; i++) {
+      const kind = this.entries.find(keys[i])
+      if ((kind === EntryKind.Compressed || kind === EntryKind.Raw) && this.readEntry(kind, samples, got * PAGE_SIZE) === PAGE_SIZE) got++
+    }
+    const trained = await trainDictionary(samples.subarray(0, got * PAGE_SIZE), undefined, { capacity: capacity ?? DEFAULT_DICTIONARY_BYTES, level })
+    this.counters.dictionaries_trained++
+    return trained.bytes
+  }
+
+  /**
+   * zram's recompress: rewrites stored pages with `compressor` (default: the
+   * current one) in background batches — in the worker pool when the store has
+   * one — keeping a page only if it got smaller. `incompressibleOnly`: raw
+   * pages only (zram's huge); `idle`: only pages not used since the previous
+   * idle round (see shrink()); `maxPages` bounds the run. A store, invalidate
+   * or load of a page meanwhile wins. Resolves to the pages rewritten and the
+   * bytes saved.
+   */
+  async recompress(options: { compressor?: string; level?: number; incompressibleOnly?: boolean; idle?: boolean; maxPages?: number } = {}): Promise<{ pages: number; savedBytes: number }> {
+    this.checkOpen()
+    if (typeof options !== 'object' || options === null) throw new InvalidArgumentError('recompress options must be an object')
+    for (const key of Object.keys(options)) {
+      if (!['compressor', 'level', 'incompressibleOnly', 'idle', 'maxPages'].includes(key)) throw new InvalidArgumentError(`unknown recompress option '${key}'`, 'ERR_ZSTASH_UNKNOWN_OPTION')
+    }
+    const maxPages = options.maxPages ?? Infinity
+    if (!(typeof maxPages === 'number' && maxPages >= 0)) throw new InvalidArgumentError(`maxPages must be a number >= 0, got ${describe(maxPages)}`)
+    // The target: a named CPU format at a level, or whatever new stores use now.
+    let targetSlot = this.slots.current
+    let target: { format: StreamFormat; level: number; dictionary?: SlotDictionary }
+    if (options.compressor !== undefined || options.level !== undefined) {
+      const resolved = resolveOptions({ compressor: options.compressor ?? FORMATS[this.slots.current] ?? 'zstd', level: options.level }, () => false, 0)
+      targetSlot = formatId(resolved.format!)
+      target = { format: resolved.format!, level: resolved.level! }
+    } else {
+      const dict = this.slots.dictionary(targetSlot)
+      target = { format: dict?.format ?? this.backend.info.format, level: dict?.level ?? this.backend.info.level, dictionary: dict }
+    }
+    const hostCodec = (() => {
+      let codec: NativeCodec | undefined
+      return () => (codec ??= target.dictionary
+        ? openDictionaryCodec(target.dictionary.format, target.level, target.dictionary.bytes, target.dictionary.id)
+        : new this.native.Codec(target.format, target.level))
+    })()
+    const [pages, savedBytes] = await this.inflight.track(recompress({
+      entries: this.entries, pool: this.pool, counters: this.counters, slots: this.slots, serial: this.serial,
+      native: this.native, checksum: this.options.checksum,
+      freeObject: (handle, length) => this.freeObject(handle, length),
+      isClosing: () => this.closing !== undefined,
+      recode: async (request) => {
+        const pool = this.backend instanceof WorkerPoolBackend ? this.backend : undefined
+        if (pool) {
+          await pool.recode({
+            count: request.count, input: request.input.buffer as SharedArrayBuffer, offsets: request.offsets, lengths: request.lengths,
+            slots: request.slots, limits: request.limits, output: request.output.buffer as SharedArrayBuffer,
+            status: request.status.buffer as SharedArrayBuffer, dicts: this.slots.dictionariesFor(request.slots, request.count), target,
+          })
+        } else {
+          // No worker pool: one batch here, then a turn of the event loop before the next.
+          recodeHere(request, this.slots, hostCodec())
+          await new Promise((r) => setImmediate(r))
+        }
+      },
+    }, targetSlot, { incompressibleOnly: options.incompressibleOnly === true, idleOnly: options.idle === true }, maxPages))
+    return { pages, savedBytes }
+  }
+
+  /**
    * Reserves `count` consecutive keys for one user of the store (a SwapCache
    * region): exactly at `at` (refused with ERR_ZSTASH_KEYS_IN_USE if any is
    * reserved), or at the first free range at or after `from`. Returns the first key.
@@ -625,6 +831,15 @@ export class PageStore {
     this.checkOpen()
     checkKey(first, 'first')
     return this.keyRanges.release(first)
+  }
+
+  /**
+   * Where the store reports each store, load and compress batch (latency,
+   * batch size, compressed sizes) — src/metrics' createMetrics() calls it with
+   * the histograms' observer. No allocation per call; undefined stops it.
+   */
+  setObserver(observer: StoreObserver | undefined): void {
+    this.observer = observer ?? NOOP_OBSERVER
   }
 
   /** Counters and gauges. After close() this returns the snapshot taken when the store closed. */
@@ -660,6 +875,13 @@ export class PageStore {
       tier_pages: c.tier_pages,
       tier_bytes: c.tier_bytes,
       ...(this.writeback ? { backing: this.writeback.stats() } : {}),
+      recompressed_pages: c.recompressed_pages,
+      recompress_saved_bytes: c.recompress_saved_bytes,
+      recompress_kept: c.recompress_kept,
+      compressor_switches: c.compressor_switches,
+      dictionaries_trained: c.dictionaries_trained,
+      dictionary_retrains: c.dictionary_retrains,
+      compressors: this.slots.stats(),
       stores_in_flight: this.inflight.folios,
       reserved_bytes: this.admission.reservedBytes,
       metadata_bytes: metadata,
@@ -682,9 +904,10 @@ export class PageStore {
   private async shutDown(): Promise<void> {
     if (this.shrinkTimer) clearInterval(this.shrinkTimer)
     try {
-      await this.backend.close()
+      await Promise.all([this.backend, ...this.retiredBackends].map((b) => b.close()))
     } finally {
       await this.inflight.idle()
+      await this.switching?.catch(() => undefined)
       this.finalStats = this.statsNow()
       await this.writeback?.close()
     }
@@ -711,7 +934,7 @@ export class PageStore {
   }
 
   /** Allocates every object (all or nothing), then publishes the keys still Pending under `ticket`. */
-  private commit(firstKey: number, n: number, ticket: number, input: Uint8Array, result: CompressResult): void {
+  private commit(firstKey: number, n: number, ticket: number, slot: number, input: Uint8Array, result: CompressResult): void {
     this.allocateAll(firstKey, n, input, result)
     const { status, out } = result
     const c = this.counters
@@ -728,15 +951,65 @@ export class PageStore {
       const taken = this.entries.taken
       if (s === PageStatus.SameFilled) {
         const at = i * PAGE_SIZE
-        this.entries.set(key, EntryKind.SameFilled, this.formatSlot, readU32(out, at), readU32(out, at + 4))
+        this.entries.set(key, EntryKind.SameFilled, slot, readU32(out, at), readU32(out, at + 4))
         c.same_filled_pages++
       } else {
-        this.entries.set(key, s > 0 ? EntryKind.Compressed : EntryKind.Raw, this.formatSlot, this.handles[i], length, this.sums[i])
+        this.entries.set(key, s > 0 ? EntryKind.Compressed : EntryKind.Raw, slot, this.handles[i], length, this.sums[i])
+        this.slots.add(slot, length)
         c.compressed_bytes += length
         if (s <= 0) c.stored_incompressible_pages++
       }
       if (taken) this.entries.setTaken(true)
     }
+    if (this.slots.isDictionarySlot(slot)) {
+      let bytes = 0
+      for (let i = 0; i < n; i++) bytes += status[i] > 0 ? status[i] : status[i] === PageStatus.SameFilled ? 0 : PAGE_SIZE
+      this.recordDrift(slot, n, bytes)
+    }
+  }
+
+  /**
+   * Dictionary drift: the stored bytes of each window of DRIFT_WINDOW pages
+   * published with the current dictionary, against the first window's. When a
+   * window is more than DRIFT_TOLERANCE worse, a new dictionary is trained from
+   * the pages stored now (in the background; the next stores use it).
+   */
+  private drift = { slot: -1, pages: 0, bytes: 0, baseline: 0 }
+
+  private recordDrift(slot: number, pages: number, bytes: number): void {
+    if (!this.slots.isDictionarySlot(slot) || slot !== this.slots.current) return
+    const d = this.drift
+    if (d.slot !== slot) Object.assign(d, { slot, pages: 0, bytes: 0, baseline: 0 })
+    d.pages += pages
+    d.bytes += bytes
+    if (d.pages < DRIFT_WINDOW) return
+    const ratio = (d.pages * PAGE_SIZE) / Math.max(1, d.bytes)
+    d.pages = d.bytes = 0
+    if (d.baseline === 0) {
+      d.baseline = ratio
+    } else if (ratio < d.baseline * (1 - DRIFT_TOLERANCE) && !this.closing && !this.retraining) {
+      const dict = this.slots.dictionary(slot)!
+      this.counters.dictionary_retrains++
+      this.retraining = this.setCompressor(this.backend.info.format, { level: dict.level, dictionary: true })
+        .catch(() => undefined).finally(() => { this.retraining = undefined })
+    }
+  }
+
+  private retraining: Promise<void> | undefined
+
+  private observeBatches(status: Int32Array, n: number, maxBatch: number): void {
+    for (let first = 0; first < n; first += maxBatch) this.observer.observeBatch(Math.min(maxBatch, n - first))
+    this.observer.observeCompressed(status, 0, n)
+  }
+
+  private releaseBackend(backend: CompressBackend): void {
+    const users = (this.backendUsers.get(backend) ?? 1) - 1
+    if (users > 0) {
+      this.backendUsers.set(backend, users)
+      return
+    }
+    this.backendUsers.delete(backend)
+    if (this.retiredBackends.delete(backend)) void backend.close().catch(() => undefined)
   }
 
   /** A failed store erases the keys it still owns; keys a later call replaced are left alone. */
@@ -817,12 +1090,12 @@ export class PageStore {
   }
 
   /** What a failed store reports: ClosedError after close, the rejection it hit, or the backend's failure. */
-  private storeError(err: unknown, firstKey: number, n: number): ZstashError {
+  private storeError(err: unknown, firstKey: number, n: number, backend: CompressBackend): ZstashError {
     if (this.closing) return err instanceof ClosedError ? err : new ClosedError()
     if (err instanceof StoreRejectedError) return err
     this.counters.reject_backend_fail++
-    const reason = this.backend.info.path === 'cpu' ? 'worker_fail' : 'device_fail'
-    return this.rejection(firstKey, n, reason, `${this.backend.info.name} failed: ${(err as Error)?.message ?? err}`, undefined, err)
+    const reason = backend.info.path === 'cpu' ? 'worker_fail' : 'device_fail'
+    return this.rejection(firstKey, n, reason, `${backend.info.name} failed: ${(err as Error)?.message ?? err}`, undefined, err)
   }
 
   // --- load steps ----------------------------------------------------------
@@ -848,7 +1121,7 @@ export class PageStore {
       dst.set(bytes.subarray(this.pool.offset, this.pool.offset + PAGE_SIZE), offset)
       return PAGE_SIZE
     }
-    const decoder = this.decoders[entries.slot]
+    const decoder = this.slots.decoder(entries.slot)
     return checked
       ? decoder.decompress(bytes, this.pool.offset, entries.hi, dst, offset, entries.sum)
       : decoder.decompress(bytes, this.pool.offset, entries.hi, dst, offset)
@@ -863,9 +1136,11 @@ export class PageStore {
     } else if (kind === EntryKind.Tier) {
       c.tier_pages--
       c.tier_bytes -= this.entries.hi
+      this.slots.remove(this.entries.slot, this.entries.hi)
       this.writeback!.delete(this.entries.lo, key)
     } else if (kind !== EntryKind.Pending) {
       const length = kind === EntryKind.Raw ? PAGE_SIZE : this.entries.hi
+      this.slots.remove(this.entries.slot, length)
       this.freeObject(this.entries.lo, length)
       c.compressed_bytes -= length
       if (kind === EntryKind.Raw) c.stored_incompressible_pages--
@@ -894,6 +1169,10 @@ export class PageStore {
   }
 }
 
+/** Pages per dictionary drift window, and the ratio loss that makes the store train a new dictionary. */
+const DRIFT_WINDOW = 4096
+const DRIFT_TOLERANCE = 0.1
+
 /** How far the allocator may go past maxPoolBytes: one slab run of the largest slab (8 pages) and a batch of raw pages. */
 const POOL_CAP_SLACK = (8 + DEFAULT_MAX_BATCH) * PAGE_SIZE
 
@@ -903,28 +1182,7 @@ const POOL_CAP_SLACK = (8 + DEFAULT_MAX_BATCH) * PAGE_SIZE
  */
 export async function openPageStore(options?: PageStoreOptions, hooks: OpenHooks = {}): Promise<PageStore> {
   const resolved = resolveOptions(options, isDeviceCompressor, availableParallelism())
-  const format = resolved.format
-  let backend: CompressBackend
-  if (!format) {
-    // An accelerator: it compresses (with its own CPU fallback); loads use the CPU decoder or the device.
-    backend = await openDeviceBackend(resolved.compressor, {
-      maxBatch: resolved.maxBatch ?? DEFAULT_MAX_BATCH, level: resolved.level, device: resolved.device,
-    })
-  } else if (resolved.workers > 0) {
-    const pool = new WorkerPoolBackend({
-      format, level: resolved.level!, maxBatch: resolved.maxBatch!, workers: resolved.workers,
-      threshold: resolved.incompressibleThreshold, sameFilled: resolved.sameFilled,
-    })
-    try {
-      await pool.ready
-    } catch (err) {
-      await pool.close().catch(() => undefined)
-      throw new BackendUnavailableError(`the compression worker pool failed to start: ${(err as Error).message}`, { cause: err })
-    }
-    backend = pool
-  } else {
-    backend = new CpuBackend(format, resolved.level!, resolved.maxBatch!)
-  }
+  let backend = await openBackend(resolved)
   if (hooks.wrapBackend) backend = hooks.wrapBackend(backend)
   let backing: BackingStore | undefined
   if (resolved.backing) {
@@ -936,7 +1194,32 @@ export async function openPageStore(options?: PageStoreOptions, hooks: OpenHooks
       throw err
     }
   }
-  return new PageStore(resolved, backend, backing)
+  const store = new PageStore(resolved, backend, backing)
+  store.wrapBackend = hooks.wrapBackend
+  return store
+}
+
+/** The backend a compressor name stands for: a device, the worker pool, or the calling thread. */
+async function openBackend(resolved: ResolvedOptions, dictionary?: SlotDictionary): Promise<CompressBackend> {
+  const format = resolved.format
+  if (!format) {
+    // An accelerator: it compresses (with its own CPU fallback); loads use the CPU decoder or the device.
+    return openDeviceBackend(resolved.compressor, {
+      maxBatch: resolved.maxBatch ?? DEFAULT_MAX_BATCH, level: resolved.level, device: resolved.device,
+    })
+  }
+  if (resolved.workers === 0) return new CpuBackend(format, resolved.level!, resolved.maxBatch!, dictionary)
+  const pool = new WorkerPoolBackend({
+    format, level: resolved.level!, maxBatch: resolved.maxBatch!, workers: resolved.workers,
+    threshold: resolved.incompressibleThreshold, sameFilled: resolved.sameFilled, dictionary,
+  })
+  try {
+    await pool.ready
+  } catch (err) {
+    await pool.close().catch(() => undefined)
+    throw new BackendUnavailableError(`the compression worker pool failed to start: ${(err as Error).message}`, { cause: err })
+  }
+  return pool
 }
 
 /** Little-endian 32-bit read without allocating a DataView per folio. */

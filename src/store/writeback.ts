@@ -9,8 +9,8 @@
  *   entry (locator, length, checksum, format) and its pool object is freed;
  *   an entry replaced meanwhile keeps its new value and the tier copy is deleted.
  *
- * One batch is in flight at a time: a busy mark then names exactly one
- * writeback, and a locator is never reused while a read of it is in flight
+ * One batch is in flight at a time (the store's Serial, shared with
+ * recompression): a busy mark then names exactly one batch, and a locator is never reused while a read of it is in flight
  * (deletes wait for reads to finish). A failed batch leaves every entry in the
  * pool: nothing is lost.
  */
@@ -20,6 +20,7 @@ import { EntryKind, type EntryTable } from '../entries/entry-table.js'
 import type { ZsPool } from '../allocator/zs-pool.js'
 import type { BackingStore, BackingStoreStats, GetResult } from '../tier/index.js'
 import type { ZswapCounters } from './counters.js'
+import type { Serial } from './serial.js'
 
 export interface WritebackOptions {
   /** Pages per putMany. */
@@ -41,10 +42,11 @@ export interface WritebackHost {
   /** pool_total_size plus the reservations of stores in flight. */
   usedBytes(): number
   isClosing(): boolean
+  /** The store's background batches, shared with recompression. */
+  readonly serial: Serial
 }
 
 export class Writeback {
-  private chain: Promise<unknown> = Promise.resolve()
   private reads = 0
   private deferredLocators: number[] = []
   private deferredKeys: number[] = []
@@ -105,9 +107,7 @@ export class Writeback {
   }
 
   private serialized(run: () => Promise<number>): Promise<number> {
-    const next = this.chain.then(run, run)
-    this.chain = next.catch(() => undefined)
-    return next
+    return this.host.serial.run(run)
   }
 
   /** Writes back the `n` entries named in scratchKeys; returns how many left the pool. */
@@ -206,7 +206,7 @@ export class Writeback {
 
   /** Waits for the batch in flight, then closes the backing store. */
   async close(): Promise<void> {
-    await this.chain.catch(() => undefined)
+    await this.host.serial.idle()
     await this.running?.catch(() => undefined)
     this.flushDeletes()
     await this.backing.close()

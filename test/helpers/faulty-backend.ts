@@ -27,17 +27,19 @@ export interface CallFaults {
 
 export type Schedule = <T>(label: string, work: () => T | Promise<T>) => Promise<T>
 
+/** Faults shared by every backend a store opens (setCompressor() opens new ones). */
+interface FaultState {
+  next: CallFaults
+  policy: ((pages: number) => CallFaults) | undefined
+}
+
 export class FaultyBackend implements CompressBackend {
   readonly info
   readonly synchronous: boolean
   readonly minDecompressBatch: number
-  /** Faults for the next compress() call only (compress is called synchronously by storeFolio). */
-  next: CallFaults = {}
-  /** Faults for every call, by folio size, when `next` names none. */
-  policy: ((pages: number) => CallFaults) | undefined
   private decoders: NativeCodec[] | undefined
 
-  constructor(readonly inner: CompressBackend, private readonly schedule?: Schedule) {
+  constructor(readonly inner: CompressBackend, private readonly schedule?: Schedule, private readonly state: FaultState = { next: {}, policy: undefined }) {
     this.info = inner.info
     this.synchronous = inner.synchronous && !schedule
     this.minDecompressBatch = schedule ? 1 : inner.minDecompressBatch
@@ -45,6 +47,17 @@ export class FaultyBackend implements CompressBackend {
   }
 
   decompressMany?: (request: DecompressRequest) => Promise<void>
+
+  /** Faults for the next compress() call only (compress is called synchronously by storeFolio). */
+  get next(): CallFaults { return this.state.next }
+  set next(faults: CallFaults) { this.state.next = faults }
+  /** Faults for every call, by folio size, when `next` names none. */
+  get policy(): ((pages: number) => CallFaults) | undefined { return this.state.policy }
+  set policy(policy: ((pages: number) => CallFaults) | undefined) { this.state.policy = policy }
+
+  decodes(slot: number): boolean {
+    return this.inner.decodes ? this.inner.decodes(slot) : true
+  }
 
   compress(pages: Uint8Array, count: number, options: CompressOptions): CompressResult | Promise<CompressResult> {
     const faults = this.next.failPage !== undefined || this.next.crashWorkers ? this.next : this.policy?.(count) ?? {}
@@ -94,9 +107,10 @@ export class FaultyBackend implements CompressBackend {
 
 /** Opens a store whose backend is wrapped in a FaultyBackend. */
 export async function openFaultyStore(options: PageStoreOptions = {}, schedule?: Schedule): Promise<{ store: PageStore; faults: FaultyBackend }> {
-  let faults!: FaultyBackend
-  const store = await openPageStore(options, { wrapBackend: (b) => (faults = new FaultyBackend(b, schedule)) })
-  return { store, faults }
+  let faults: FaultyBackend | undefined
+  const state: FaultState = { next: {}, policy: undefined }
+  const store = await openPageStore(options, { wrapBackend: (b) => { const f = new FaultyBackend(b, schedule, state); faults ??= f; return f } })
+  return { store, faults: faults! }
 }
 
 /**
@@ -149,11 +163,12 @@ export class FaultyBacking implements BackingStore {
 
 /** Opens a store whose backend and backing store are wrapped (faults, scheduled completions). */
 export async function openFaultyTieredStore(options: PageStoreOptions, schedule?: Schedule): Promise<{ store: PageStore; faults: FaultyBackend; backing: FaultyBacking }> {
-  let faults!: FaultyBackend
+  let faults: FaultyBackend | undefined
   let backing!: FaultyBacking
+  const state: FaultState = { next: {}, policy: undefined }
   const store = await openPageStore(options, {
-    wrapBackend: (b) => (faults = new FaultyBackend(b, schedule)),
+    wrapBackend: (b) => { const f = new FaultyBackend(b, schedule, state); faults ??= f; return f },
     wrapBacking: (b) => (backing = new FaultyBacking(b, schedule)),
   })
-  return { store, faults, backing }
+  return { store, faults: faults!, backing }
 }
