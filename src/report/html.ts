@@ -31,13 +31,14 @@ function tableHtml(t: ReportTable): string {
   add('counters', t.counters)
   add('zstash', t.extra)
   if (t.tier.length) add('tier below the pool', t.tier)
+  if (t.live.length) add('recompress (before / after)', t.live)
   return `<table id="report-table"><thead><tr>${header.map((h, i) => `<th${i ? ' class="num"' : ''}>${escapeXml(h)}</th>`).join('')}</tr></thead><tbody>${rows.join('')}</tbody></table>`
 }
 
 const num = (v: number | string | null) => (typeof v === 'number' ? v : NaN)
 
 export function renderHtml(t: ReportTable): string {
-  const find = (name: string) => [...t.headline, ...t.counters, ...t.extra, ...t.tier].find((r) => r.name === name)
+  const find = (name: string) => [...t.headline, ...t.counters, ...t.extra, ...t.tier, ...t.live].find((r) => r.name === name)
   const series = (rows: ReportRow[]) => t.labels.map((label, i) => ({ label, values: rows.map((r) => num(r.values[i])) }))
   const charts: string[] = []
   const throughput = [find('Total throughput (KB/s)')!, find('Avg throughput (KB/s)')!]

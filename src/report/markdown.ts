@@ -17,5 +17,9 @@ export function renderMarkdown(t: ReportTable): string {
     lines.push(`| **tier below the pool** |${header.slice(1).map(() => ' ').join('|')}|`)
     add(t.tier)
   }
+  if (t.live.length) {
+    lines.push(`| **recompress (before / after)** |${header.slice(1).map(() => ' ').join('|')}|`)
+    add(t.live)
+  }
   return lines.join('\n')
 }

@@ -28,6 +28,8 @@ export interface ReportTable {
   extra: ReportRow[]
   /** The tier below the pool and the --reread phase (empty when no result has them). */
   tier: ReportRow[]
+  /** --recompress / --dictionary: the pool before and after (empty when no result has them). */
+  live: ReportRow[]
   results: UsememResult[]
 }
 
@@ -87,10 +89,11 @@ export function buildTable(results: UsememResult[], options: { baseline?: number
   ]
   if (results.some((r) => r.read_again.length > 0)) extra.push(row('read again total (KB/s)', 'kbps', (r) => r.read_again_total_kbps || null, true))
   const tier = tierRows(results, row)
+  const live = liveRows(results, row)
   const c = results[0].config
   const title = options.title ??
     `usemem${c.tasks}: ${c.tasks} × ${mib(c.size)} MiB, limit ${mib(c.limit)} MiB, ${c.folio} folios, ${c.data_description}`
-  return { title, labels: results.map((r) => r.label), baseline, headline, counters, extra, tier, results }
+  return { title, labels: results.map((r) => r.label), baseline, headline, counters, extra, tier, live, results }
 }
 
 type RowMaker = (name: string, kind: RowKind, pick: (r: UsememResult) => number | string | null, withChange: boolean) => ReportRow
@@ -133,6 +136,25 @@ function tierRows(results: UsememResult[], row: RowMaker): ReportRow[] {
     )
   }
   return rows
+}
+
+/** Rows of --recompress / --dictionary: the pool before and after, and what the rewrite saved. */
+function liveRows(results: UsememResult[], row: RowMaker): ReportRow[] {
+  if (!results.some((r) => r.recompress)) return []
+  const rc = (pick: (x: NonNullable<UsememResult['recompress']>) => number | string) => (r: UsememResult) => (r.recompress ? pick(r.recompress) : null)
+  return [
+    row('recompress target', 'text', rc((x) => x.target), false),
+    row('pool bytes before', 'count', rc((x) => x.before.pool_total_size), true),
+    row('pool bytes after', 'count', rc((x) => x.after.pool_total_size), true),
+    row('compressed bytes before', 'count', rc((x) => x.before.compressed_bytes), true),
+    row('compressed bytes after', 'count', rc((x) => x.after.compressed_bytes), true),
+    row('compression ratio before', 'ratio', rc((x) => x.before.compression_ratio), true),
+    row('compression ratio after', 'ratio', rc((x) => x.after.compression_ratio), true),
+    row('pages recompressed', 'count', rc((x) => x.pages), true),
+    row('pages kept (did not shrink)', 'count', rc((x) => x.kept), false),
+    row('bytes saved', 'count', rc((x) => x.saved_bytes), true),
+    row('recompress time (sec)', 'sec', rc((x) => x.elapsed_sec), true),
+  ]
 }
 
 function mib(n: number): string {

@@ -11,6 +11,7 @@ import { FOLIO_PAGES, type FolioSize } from '../swapcache/options.js'
 import { parseSize } from './size.js'
 import { parseBackingSpec } from './backing-spec.js'
 import type { BackingOptions } from '../tier/options.js'
+import { FORMATS } from '../codecs/formats.js'
 
 /** How --reread passes pick pages: in order, uniformly at random, or 80 % of reads to 20 % of the pages. */
 export type RereadPattern = 'seq' | 'random' | 'skew'
@@ -59,6 +60,19 @@ export interface UsememOptions {
   rereadPattern: RereadPattern
   /** The writeback scan's second chance (--no-second-chance: the hand takes pool entries in key order). */
   secondChance: boolean
+  /** --recompress C[:LEVEL]: after the timed phases, rewrite the pool's pages with C (zram's recompress). */
+  recompress: { compressor: string; level?: number } | undefined
+  /** --dictionary: train a dictionary from the stored pages, switch to it, and recompress the pool into it. */
+  dictionary: boolean
+}
+
+/** `zstd`, `zstd:9`: a CPU stream format and an optional level (the store checks the level's range). */
+export function parseRecompressSpec(spec: string): { compressor: string; level?: number } {
+  const m = /^([a-z0-9-]+)(?::(-?\d+))?$/.exec(spec)
+  if (!m || !(FORMATS as readonly string[]).includes(m[1])) {
+    throw new InvalidArgumentError(`--recompress must be one of ${FORMATS.join(', ')} with an optional :LEVEL, got ${JSON.stringify(spec)}`, 'ERR_ZSTASH_UNKNOWN_OPTION')
+  }
+  return m[2] === undefined ? { compressor: m[1] } : { compressor: m[1], level: Number(m[2]) }
 }
 
 export const USEMEM_USAGE = `usage: zstash usemem [options] SIZE[k|m|g|t]
@@ -90,7 +104,12 @@ export const USEMEM_USAGE = `usage: zstash usemem [options] SIZE[k|m|g|t]
       --reread-pattern seq|random|skew  in order (default; also: sequential), uniformly
                        random pages, or 80 % of reads to 20 % of the pages (also: skewed;
                        seeded by --seed)
-      --no-second-chance  the writeback scan ignores the referenced bit (for comparison)`
+      --no-second-chance  the writeback scan ignores the referenced bit (for comparison)
+  operating the store live (docs/recompress.md), after the timed phases, before --verify:
+      --recompress C[:LEVEL]  rewrite the pool's pages with C (lz4, zstd, deflate, lzo…),
+                       keeping a page only where it got smaller (zram's recompress)
+      --dictionary     train a dictionary from the stored pages (zstd, or C of --recompress
+                       when it is zstd or lz4), switch new stores to it, recompress into it`
 
 function posInt(name: string, text: string | undefined, min: number, fallback: number): number {
   if (text === undefined) return fallback
@@ -131,6 +150,8 @@ export function parseUsememArgs(argv: string[]): UsememOptions {
         reread: { type: 'string' },
         'reread-pattern': { type: 'string' },
         'no-second-chance': { type: 'boolean' },
+        recompress: { type: 'string' },
+        dictionary: { type: 'boolean' },
       },
     })
   } catch (err) {
@@ -171,6 +192,8 @@ export function parseUsememArgs(argv: string[]): UsememOptions {
     reread: posInt('--reread', v.reread, 0, 0),
     rereadPattern: v['reread-pattern'] as RereadPattern | undefined,
     secondChance: !(v['no-second-chance'] ?? false),
+    recompress: v.recompress !== undefined ? parseRecompressSpec(v.recompress) : undefined,
+    dictionary: v.dictionary ?? false,
   })
 }
 
@@ -242,5 +265,15 @@ export function resolveUsemem(o: Partial<UsememOptions> & { size: number }): Use
     reread,
     rereadPattern,
     secondChance,
+    recompress: o.recompress,
+    dictionary: dictionary(o),
   }
+}
+
+function dictionary(o: Partial<UsememOptions>): boolean {
+  const on = o.dictionary ?? false
+  if (on && o.recompress && o.recompress.compressor !== 'zstd' && o.recompress.compressor !== 'lz4') {
+    throw new InvalidArgumentError(`--dictionary trains for zstd or lz4, not ${o.recompress.compressor}`, 'ERR_ZSTASH_INVALID_ARGUMENT')
+  }
+  return on
 }

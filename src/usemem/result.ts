@@ -45,6 +45,8 @@ export interface UsememResult {
   reread?: RereadResult
   /** The tier below the pool (absent without --backing). */
   tier?: TierResult
+  /** --recompress / --dictionary, after the timed phases (absent without them). */
+  recompress?: RecompressResult
   host: { node: string; platform: string; arch: string; cpus: number; cpu_model: string }
   started_at: string
 }
@@ -92,4 +94,29 @@ export interface TierResult {
   bytes_read: number
   /** µs per swap-in call over the whole run, by the tier it read from (SwapCache.stats().swapin_latency_us). */
   load_latency_us: { pool: SwapInLatencySummary; backing: SwapInLatencySummary }
+}
+
+/** The pool at one moment: its bytes, and pages in it × 4096 / its bytes. */
+export interface PoolSnapshot {
+  pool_total_size: number
+  compressed_bytes: number
+  pool_pages: number
+  compression_ratio: number
+}
+
+/** --recompress / --dictionary: what rewriting the pool's pages bought. */
+export interface RecompressResult {
+  /** 'zstd:9', or 'zstd:3+dictionary'. */
+  target: string
+  dictionary: boolean
+  /** The slot's name ('zstd+dict1') when a dictionary was trained. */
+  dictionary_name: string | null
+  /** Pages rewritten smaller, the bytes that saved, and pages tried that did not shrink (kept as they were). */
+  pages: number
+  saved_bytes: number
+  kept: number
+  dictionaries_trained: number
+  elapsed_sec: number
+  before: PoolSnapshot
+  after: PoolSnapshot
 }

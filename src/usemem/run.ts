@@ -21,6 +21,7 @@ import { breathe, checkRandomChunk, compareChunk, fillChunk, line, type TaskCont
 import type { UsememOptions } from './options.js'
 import { describeBacking } from './backing-spec.js'
 import { rereadPhase } from './reread.js'
+import { recompressPhase } from './recompress-phase.js'
 import type { SwapCacheStats } from '../swapcache/swap-cache.js'
 
 export interface UsememIo {
@@ -83,6 +84,8 @@ export async function runUsemem(o: UsememOptions, io: UsememIo = processIo, comm
     const reread = o.reread > 0 ? await rereadPhase(ctx, regions) : undefined
     progress.finish()
     const snapshot = cache.stats()
+    // Operating the store live comes after the counters of the timed phases, and before --verify reads it all back.
+    const recompress = o.recompress || o.dictionary ? await recompressPhase(o, store, io.line) : undefined
 
     let verify: UsememResult['verify'] = null
     if (o.verify) verify = await verifyAll(ctx, regions)
@@ -98,7 +101,7 @@ export async function runUsemem(o: UsememOptions, io: UsememIo = processIo, comm
         readAgain: o.readAgain, data: o.data, data_description: data.description, limit: o.limit, folio: o.folio,
         compressor: o.compressor, workers: o.workers, verify: o.verify, seed: o.seed, chunk: o.chunk, label: o.label,
         poolLimit: o.poolLimit, backing: o.backing ? describeBacking(o.backing) : null, reread: o.reread,
-        rereadPattern: o.rereadPattern, secondChance: o.secondChance,
+        rereadPattern: o.rereadPattern, secondChance: o.secondChance, recompress: o.recompress, dictionary: o.dictionary,
       },
       init_usecs: initUsecs,
       tasks: lines,
@@ -124,6 +127,7 @@ export async function runUsemem(o: UsememOptions, io: UsememIo = processIo, comm
       verify,
       ...(reread ? { reread } : {}),
       ...(o.backing ? { tier: tierResult(o, snapshot) } : {}),
+      ...(recompress ? { recompress } : {}),
       host: { node: process.version, platform: process.platform, arch: process.arch, cpus: os.availableParallelism(), cpu_model: os.cpus()[0]?.model ?? '' },
       started_at: new Date(Date.now() - (performance.now() - t0)).toISOString(),
     }
