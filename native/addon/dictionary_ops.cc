@@ -8,6 +8,7 @@
 #include "../codecs/dict_codecs.h"
 #include "../codecs/dict_trainer.h"
 #include "args.h"
+#include "safe_deferred.h"
 #include "typed_views.h"
 #include <zstd.h>
 
@@ -48,13 +49,13 @@ class TrainWorker final : public Napi::AsyncWorker {
   TrainWorker(Napi::Env env, std::vector<uint8_t> samples, std::vector<size_t> sizes, size_t capacity,
               const TrainOptions& options)
       : Napi::AsyncWorker(env, "zstash:trainDictionary"),
-        deferred_(Napi::Promise::Deferred::New(env)),
+        deferred_(SafeDeferred::New(env)),
         samples_(std::move(samples)),
         sizes_(std::move(sizes)),
         capacity_(capacity),
         options_(options) {}
 
-  Napi::Promise Promise() const { return deferred_.Promise(); }
+  Napi::Value Promise() const { return deferred_.Promise(); }
 
   void Execute() override {
     result_ = TrainDictionary(samples_.data(), sizes_.data(), static_cast<unsigned>(sizes_.size()), capacity_, options_);
@@ -75,7 +76,7 @@ class TrainWorker final : public Napi::AsyncWorker {
   void OnError(const Napi::Error& e) override { deferred_.Reject(e.Value()); }
 
  private:
-  Napi::Promise::Deferred deferred_;
+  SafeDeferred deferred_;
   std::vector<uint8_t> samples_;
   std::vector<size_t> sizes_;
   size_t capacity_;
@@ -200,7 +201,7 @@ Napi::Value TrainDictionaryJs(const Napi::CallbackInfo& info) {
   // Copied before returning: the caller may reuse its buffers while training runs.
   std::vector<uint8_t> copy(samples, samples + total);
   auto* worker = new TrainWorker(env, std::move(copy), std::move(sizes), static_cast<size_t>(capacity), t);
-  Napi::Promise promise = worker->Promise();
+  Napi::Value promise = worker->Promise();
   worker->Queue();
   return promise;
 }

@@ -13,9 +13,9 @@ constexpr napi_type_tag kEngineTag = {0x7a737461736844ull, 0x456e67696e65ull};
 // A batch plus what JS must keep alive for it: its promise and its buffers.
 class JsBatch final : public Batch {
  public:
-  explicit JsBatch(Napi::Env env) : deferred(Napi::Promise::Deferred::New(env)) {}
+  explicit JsBatch(Napi::Env env) : deferred(SafeDeferred::New(env)) {}
   void Keep(const Napi::Value& v) { refs.push_back(Napi::Persistent(v)); }
-  Napi::Promise::Deferred deferred;
+  SafeDeferred deferred;
   std::vector<Napi::Reference<Napi::Value>> refs;
 };
 
@@ -26,7 +26,7 @@ Napi::Value CodedError(Napi::Env env, const std::string& code, const std::string
 }
 
 Napi::Value Rejected(Napi::Env env, const std::string& code, const std::string& message) {
-  auto d = Napi::Promise::Deferred::New(env);
+  auto d = SafeDeferred::New(env);
   d.Reject(CodedError(env, code, message));
   return d.Promise();
 }
@@ -48,12 +48,12 @@ class OpenWorker final : public Napi::AsyncWorker {
  public:
   OpenWorker(Napi::Env env, std::unique_ptr<BatchEngine> engine, DeviceOptions options, Napi::FunctionReference* ctor)
       : Napi::AsyncWorker(env, "zstash-open-device"),
-        deferred_(Napi::Promise::Deferred::New(env)),
+        deferred_(SafeDeferred::New(env)),
         engine_(std::move(engine)),
         options_(std::move(options)),
         ctor_(ctor) {}
 
-  Napi::Promise Promise() { return deferred_.Promise(); }
+  Napi::Value Promise() { return deferred_.Promise(); }
 
  protected:
   void Execute() override {
@@ -75,7 +75,7 @@ class OpenWorker final : public Napi::AsyncWorker {
   }
 
  private:
-  Napi::Promise::Deferred deferred_;
+  SafeDeferred deferred_;
   std::unique_ptr<BatchEngine> engine_;
   DeviceOptions options_;
   Napi::FunctionReference* ctor_;
@@ -276,7 +276,7 @@ Napi::Value DeviceEngineObject::Stats(const Napi::CallbackInfo& info) {
 Napi::Value DeviceEngineObject::Close(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!ThisIs(info, &kEngineTag, "DeviceEngine")) return env.Undefined();
-  auto d = Napi::Promise::Deferred::New(env);
+  auto d = SafeDeferred::New(env);
   if (closed_) {
     d.Resolve(env.Undefined());
     return d.Promise();
@@ -308,7 +308,7 @@ Napi::Value OpenDeviceJs(const Napi::CallbackInfo& info) {
   if (!dev) return Rejected(env, "ERR_ZSTASH_BACKEND_UNAVAILABLE", error);
   auto* ctor = static_cast<Napi::FunctionReference*>(info.Data());
   auto* worker = new OpenWorker(env, std::make_unique<BatchEngine>(std::move(dev), engine), device, ctor);
-  Napi::Promise promise = worker->Promise();
+  Napi::Value promise = worker->Promise();
   worker->Queue();
   return promise;
 }

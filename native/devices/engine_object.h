@@ -8,6 +8,7 @@
 #include <memory>
 #include <vector>
 #include "batch_engine.h"
+#include "../addon/safe_deferred.h"
 
 namespace zstash {
 
@@ -45,7 +46,7 @@ class DeviceEngineObject : public Napi::ObjectWrap<DeviceEngineObject> {
   bool close_requested_ = false;
   bool closed_ = false;
   std::atomic<bool> finalizing_{false};  // read by the engine thread
-  std::vector<Napi::Promise::Deferred> close_waiters_;
+  std::vector<SafeDeferred> close_waiters_;
 };
 
 // openDevice(options) -> Promise<DeviceEngine>; the device is opened on a
