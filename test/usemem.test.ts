@@ -10,6 +10,7 @@ import path from 'node:path'
 import {
   throughputLine, initTimeLine, kbPerSec, parseSize, parseUsememArgs, resolveUsemem, runUsemem, silentIo, DataMismatchError, USEMEM_SCHEMA,
 } from '../dist/src/usemem/index.js'
+import { buildTable, renderText, renderMarkdown } from '../dist/src/report/index.js'
 
 const cli = path.resolve(__dirname, '../dist/src/cli/main.js')
 
@@ -77,4 +78,83 @@ describe('usemem run', () => {
     expect(mix.counters['incompressible pages']).toBeGreaterThan(0)
     expect(mix.counters['ZSWPOUT-4kB']).toBe(mix.counters.zswpout)
   })
+})
+
+describe('usemem: the tier below the pool, re-read, recompress', () => {
+  it('parses the tier, re-read and recompress flags strictly', () => {
+    const o = parseUsememArgs(['--pool-limit', '1m', '--backing', 'file', '--reread', '2', '--reread-pattern', 'skewed', '--no-second-chance', '--recompress', 'zstd:9', '--dictionary', '8m'])
+    expect(o).toMatchObject({ poolLimit: 1 << 20, backing: { type: 'file' }, reread: 2, rereadPattern: 'skew', secondChance: false, recompress: { compressor: 'zstd', level: 9 }, dictionary: true })
+    expect(parseUsememArgs(['--reread', '1', '--reread-pattern', 'sequential', '1m']).rereadPattern).toBe('seq')
+    expect(parseUsememArgs(['--pool-limit', '1m', '--backing', 'cluster:127.0.0.1:7000,127.0.0.1:7001', '1m']).backing).toMatchObject({ type: 'cluster', nodes: ['127.0.0.1:7000', '127.0.0.1:7001'] })
+    const bad = (argv: string[], code: string) => expect(() => parseUsememArgs([...argv, '1m'])).toThrow(expect.objectContaining({ code }))
+    bad(['--backing', 'file'], 'ERR_ZSTASH_INVALID_ARGUMENT') // needs --pool-limit
+    bad(['--pool-limit', '1m', '--backing', 'tape'], 'ERR_ZSTASH_UNKNOWN_OPTION')
+    bad(['--no-second-chance'], 'ERR_ZSTASH_INVALID_ARGUMENT') // needs --backing
+    bad(['--reread-pattern', 'zigzag'], 'ERR_ZSTASH_UNKNOWN_OPTION')
+    bad(['--recompress', 'brotli'], 'ERR_ZSTASH_UNKNOWN_OPTION')
+    bad(['--recompress', 'deflate', '--dictionary'], 'ERR_ZSTASH_INVALID_ARGUMENT')
+    bad(['--pool-limit', '4k'], 'ERR_ZSTASH_BAD_SIZE')
+  })
+
+  it('writes cold pages to a file past --pool-limit, re-reads them skewed, and every counter adds up', async () => {
+    const lines: string[] = []
+    const io = { ...silentIo, line: (t: string) => lines.push(t) }
+    const r = await runUsemem(resolveUsemem({
+      size: 8 << 20, tasks: 2, limit: 2 << 20, folio: '4k', workers: 0, verify: true,
+      poolLimit: 512 << 10, backing: { type: 'file' }, reread: 1, rereadPattern: 'skew',
+    }), io)
+    expect(r.verify).toEqual({ checked_bytes: 16 << 20, ok: true })
+    const t = r.tier!
+    expect(t.backing).toBe('file')
+    expect(t.written_back_pages).toBeGreaterThan(0)
+    expect(t.pswpout).toBe(t.written_back_pages)
+    expect(r.counters.written_back_pages).toBe(t.written_back_pages)
+    expect(r.counters.pswpin).toBe(t.pswpin)
+    expect(t.writeback_fail + t.backing_load_fail + t.reject_reclaim_fail).toBe(0)
+    // Swap-ins come from one tier or the other; the latency histograms counted the same pages.
+    expect(t.load_latency_us.backing.pages).toBe(t.pswpin)
+    expect(t.load_latency_us.pool.pages).toBe(r.counters.zswpin)
+    expect(t.load_latency_us.backing.count).toBeGreaterThan(0)
+    expect(t.load_latency_us.backing.p99).toBeGreaterThanOrEqual(t.load_latency_us.backing.p50)
+    const rr = r.reread!
+    expect(rr.reads).toBe(2 * (8 << 20) / 4096)
+    expect(rr.pswpin).toBeGreaterThan(0)
+    expect(rr.pswpin_per_1000_reads).toBeCloseTo((1000 * rr.pswpin) / rr.reads, 6)
+    expect(lines.filter((l) => l.startsWith('reread skew '))).toHaveLength(2)
+    // The pool stayed under its limit (plus the allocator's slack for a folio).
+    expect(r.store.pool_total_size).toBeLessThanOrEqual((512 << 10) + 40 * 4096)
+    const text = renderText(buildTable([r]))
+    for (const row of ['written_back_pages', 'pswpin', 'swap-in µs p99, backing store', 'reread pswpin per 1,000 reads', 'backing store bytes']) expect(text).toContain(row)
+  }, 60_000)
+
+  it('recompresses into a dictionary trained from the stored pages; the report shows before and after', async () => {
+    const lines: string[] = []
+    const io = { ...silentIo, line: (t: string) => lines.push(t) }
+    const r = await runUsemem(resolveUsemem({ size: 4 << 20, tasks: 1, limit: 1 << 20, data: 'mix', folio: '4k', workers: 0, verify: true, dictionary: true }), io)
+    expect(r.verify?.ok).toBe(true)
+    const rc = r.recompress!
+    expect(rc.target).toBe('zstd:3+dictionary')
+    expect(rc.dictionary_name).toMatch(/^zstd\+dict\d+$/)
+    expect(rc.pages).toBeGreaterThan(0)
+    expect(rc.saved_bytes).toBe(rc.before.compressed_bytes - rc.after.compressed_bytes)
+    expect(rc.after.compression_ratio).toBeGreaterThan(rc.before.compression_ratio)
+    expect(lines.some((l) => l.startsWith('recompress zstd:3+dictionary: '))).toBe(true)
+    const md = renderMarkdown(buildTable([r]))
+    expect(md).toContain('| **recompress (before / after)** |')
+    expect(md).toMatch(/\| compression ratio after \| \d+\.\d\d \|/)
+  }, 60_000)
+
+  it('main job: the tier phase sends pages pool -> file -> back and prints the tier rows (small sizes)', () => {
+    const out = mkdtempSync(path.join(os.tmpdir(), 'zstash-main-'))
+    const r = spawnSync(process.execPath, [cli, 'main', '--size', '4m', '--tasks', '1', '--limit', '2m', '--compressors', 'lz4', '--workers', '1',
+      '--recompress', 'zstd:3', '--tier-size', '8m', '--tier-tasks', '1', '--tier-limit', '2m', '--tier-pool-limit', '512k', '--out', out], { encoding: 'utf8' })
+    expect(r.status, r.stderr).toBe(0)
+    expect(r.stdout).toContain('recompress target')
+    expect(r.stdout).toMatch(/tier: [1-9]\d* pages written back to the file, [1-9]\d* read back from it \(pswpin\)/)
+    expect(r.stdout).toContain('every byte verified: yes')
+    expect(r.stdout).toContain('swap-in µs p50, backing store')
+    const tier = JSON.parse(readFileSync(path.join(out, 'main-tier-results.json'), 'utf8'))
+    expect(tier[0].tier.written_back_pages).toBeGreaterThan(0)
+    expect(readFileSync(path.join(out, 'main-tier-report.md'), 'utf8')).toContain('| **tier below the pool** |')
+  }, 60_000)
 })

@@ -11,7 +11,7 @@ export async function usememCommand(argv: string[]): Promise<number> {
     return 0
   }
   const o = parseUsememArgs(argv)
-  const result = await runUsemem(o, processIo, `zstash usemem ${argv.join(' ')}`)
+  const result = await runUsemem(o, processIo, `zstash usemem ${redactPassword(argv).join(' ')}`)
   if (!o.quiet) {
     console.log('')
     console.log(renderText(buildTable([result])))
@@ -19,4 +19,9 @@ export async function usememCommand(argv: string[]): Promise<number> {
     if (o.json) console.log(`result written to ${o.json}`)
   }
   return 0
+}
+
+/** The command line as a result records it: a --backing-password value is not written anywhere. */
+export function redactPassword(argv: string[]): string[] {
+  return argv.map((a, i) => (argv[i - 1] === '--backing-password' ? '***' : a.startsWith('--backing-password=') ? '--backing-password=***' : a))
 }

@@ -9,6 +9,8 @@ export function formatValue(value: number | string | null, kind: RowKind): strin
       return value.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 })
     case 'ratio':
       return value.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 })
+    case 'us':
+      return value.toLocaleString('en-US', { maximumFractionDigits: value < 100 ? 1 : 0 })
     default:
       return Math.round(value).toLocaleString('en-US')
   }

@@ -30,13 +30,15 @@ function tableHtml(t: ReportTable): string {
   add(null, t.headline)
   add('counters', t.counters)
   add('zstash', t.extra)
+  if (t.tier.length) add('tier below the pool', t.tier)
+  if (t.live.length) add('recompress (before / after)', t.live)
   return `<table id="report-table"><thead><tr>${header.map((h, i) => `<th${i ? ' class="num"' : ''}>${escapeXml(h)}</th>`).join('')}</tr></thead><tbody>${rows.join('')}</tbody></table>`
 }
 
 const num = (v: number | string | null) => (typeof v === 'number' ? v : NaN)
 
 export function renderHtml(t: ReportTable): string {
-  const find = (name: string) => [...t.headline, ...t.counters, ...t.extra].find((r) => r.name === name)
+  const find = (name: string) => [...t.headline, ...t.counters, ...t.extra, ...t.tier, ...t.live].find((r) => r.name === name)
   const series = (rows: ReportRow[]) => t.labels.map((label, i) => ({ label, values: rows.map((r) => num(r.values[i])) }))
   const charts: string[] = []
   const throughput = [find('Total throughput (KB/s)')!, find('Avg throughput (KB/s)')!]
@@ -44,6 +46,14 @@ export function renderHtml(t: ReportTable): string {
   const times = [find('elapsed time (sec)')!, find('sys time (sec)')!, find('user time (sec)')!]
   charts.push(barChart({ id: 'chart-time', title: 'Elapsed / sys / user time (sec)', categories: ['elapsed', 'sys', 'user'], series: series(times), format: (n) => formatValue(n, 'sec') }))
   charts.push(barChart({ id: 'chart-ratio', title: 'Compression ratio (stored bytes / pool bytes)', categories: ['ratio'], series: series([find('compression ratio')!]), format: (n) => n.toFixed(2) }))
+  const latency = ['swap-in µs p50, pool', 'swap-in µs p99, pool', 'swap-in µs p50, backing store', 'swap-in µs p99, backing store'].map(find)
+  if (latency.every((r) => r !== undefined)) {
+    charts.push(barChart({ id: 'chart-swapin-latency', title: 'Swap-in latency per tier (µs per call)', categories: ['pool p50', 'pool p99', 'backing p50', 'backing p99'], series: series(latency as ReportRow[]), format: (n) => formatValue(n, 'us') }))
+  }
+  const perReads = ['reread zswpin per 1,000 reads', 'reread pswpin per 1,000 reads'].map(find)
+  if (perReads.every((r) => r !== undefined)) {
+    charts.push(barChart({ id: 'chart-swapins-per-1000', title: 'Swap-ins per 1,000 re-reads', categories: ['from the pool', 'from the backing store'], series: series(perReads as ReportRow[]), format: (n) => n.toFixed(1) }))
+  }
   // One small chart per counter that is non-zero somewhere: counters differ by orders of magnitude.
   const counterCharts = t.counters
     .filter((r) => r.values.some((v) => typeof v === 'number' && v !== 0))
@@ -61,7 +71,7 @@ ${tableHtml(t)}
 <div class="charts">${charts.join('\n')}</div>
 <h2>Counters</h2>
 <div class="charts" id="counter-charts">${counterCharts.join('\n') || '<p>No counter is non-zero.</p>'}</div>
-<p class="meta">zstash ${escapeXml(cfg.config.folio)} folios; pswpout/pswpin/SWPOUT are 0 by construction (no disk swap behind the store).</p>
+<p class="meta">zstash ${escapeXml(cfg.config.folio)} folios; pswpout/pswpin are the pages written to and read from the backing store (0 without one); SWPOUT is 0 by construction (writeback moves single pages).</p>
 </body></html>
 `
 }

@@ -9,6 +9,6 @@ export function renderJson(t: ReportTable): string {
     title: t.title,
     labels: t.labels,
     baseline: t.baseline >= 0 ? t.labels[t.baseline] : null,
-    rows: [...rows('headline', t.headline), ...rows('counters', t.counters), ...rows('zstash', t.extra)],
+    rows: [...rows('headline', t.headline), ...rows('counters', t.counters), ...rows('zstash', t.extra), ...rows('tier', t.tier), ...rows('live', t.live)],
   }, null, 2)
 }

@@ -13,5 +13,13 @@ export function renderMarkdown(t: ReportTable): string {
   add(t.counters)
   lines.push(`| **zstash** |${header.slice(1).map(() => ' ').join('|')}|`)
   add(t.extra)
+  if (t.tier.length) {
+    lines.push(`| **tier below the pool** |${header.slice(1).map(() => ' ').join('|')}|`)
+    add(t.tier)
+  }
+  if (t.live.length) {
+    lines.push(`| **recompress (before / after)** |${header.slice(1).map(() => ' ').join('|')}|`)
+    add(t.live)
+  }
   return lines.join('\n')
 }

@@ -5,7 +5,7 @@ import { rowCells, changeHeaders } from './format.js'
 export function renderText(t: ReportTable): string {
   const header = ['', ...t.labels, ...changeHeaders(t.labels, t.baseline)]
   const body = (rows: ReportRow[]) => rows.map((r) => [r.name, ...rowCells(r, t.baseline)])
-  const sections = [body(t.headline), body(t.counters), body(t.extra)]
+  const sections = [body(t.headline), body(t.counters), body(t.extra), ...(t.tier.length ? [body(t.tier)] : []), ...(t.live.length ? [body(t.live)] : [])]
   const all = [header, ...sections.flat()]
   const widths = header.map((_, i) => Math.max(...all.map((r) => (r[i] ?? '').length)))
   const fmt = (r: string[]) => r.map((c, i) => (i === 0 ? (c ?? '').padEnd(widths[i]) : (c ?? '').padStart(widths[i]))).join('   ').trimEnd()

@@ -48,5 +48,19 @@ export class Admission {
 
   release(pages: number): void {
     this.reserved -= pages * PAGE_SIZE
+    const wake = this.waiters
+    this.waiters = []
+    for (const w of wake) w()
+  }
+
+  private waiters: (() => void)[] = []
+
+  /**
+   * Resolves at the next release(): a store waiting at the limit whose room is
+   * held by reservations (folios still compressing, worst case raw) can only
+   * wait for them; writing back more of the pool would not help.
+   */
+  nextRelease(): Promise<void> {
+    return new Promise((resolve) => this.waiters.push(resolve))
   }
 }

@@ -247,9 +247,18 @@ export class PageStore {
       if (mustWait) {
         this.counters.pool_limit_hit++
         const target = Math.max(0, this.admission.acceptBytes - n * PAGE_SIZE)
-        await this.writeback!.makeRoom(target)
-        this.checkOpen()
-        admitted = this.admission.admit(n, this.pool.totalSize())
+        // Stores waiting at once share one writeback run: one whose room another took asks again, while writeback makes progress.
+        // Room held by reservations of folios still compressing comes back when they finish: wait for one, then ask again.
+        for (let more = true, round = 0; !admitted && round < 1024; round++) {
+          more = await this.writeback!.makeRoom(target)
+          this.checkOpen()
+          admitted = this.admission.admit(n, this.pool.totalSize())
+          if (admitted || more) continue
+          if (this.admission.reservedBytes === 0) break
+          await this.admission.nextRelease()
+          this.checkOpen()
+          admitted = this.admission.admit(n, this.pool.totalSize())
+        }
         if (!admitted) {
           this.counters.reject_reclaim_fail++
           throw this.rejection(firstKey, n, 'reclaim_fail', 'the pool is full and writeback could not make room (no cold entries, the writeback limit, or the backing store failed)')
@@ -473,12 +482,15 @@ export class PageStore {
     if (count > 0) this.lastLoadManyOrder = submitted
     const status = new Int32Array(new SharedArrayBuffer(Math.max(1, count) * 4))
     const tierBytes = new Uint8Array(tier * PAGE_SIZE)
-    this.asyncReaders++
+    // Only decoders read pool objects in place; a read of the tier alone must not hold back frees (a pool at its
+    // limit would otherwise wait for room that frees deferred behind back-to-back tier reads keep from coming).
+    const readsPool = count > 0
+    if (readsPool) this.asyncReaders++
     const [decoded, read] = await Promise.allSettled([
       count > 0 ? backend.decompressMany!({ arenas: this.pool.arenaBytes(), jobs, slots, sums, count, dst, status, dicts: this.slots.dictionariesFor(slots, count) }) : undefined,
       tier > 0 ? this.writeback!.read(tierLocators, tierKeys, tier, tierBytes, tierOffsets) : undefined,
     ])
-    if (--this.asyncReaders === 0) this.flushDeferredFrees()
+    if (readsPool && --this.asyncReaders === 0) this.flushDeferredFrees()
     if (decoded.status === 'rejected') {
       const err = decoded.reason
       fail(submitted[0], err instanceof ZstashError ? err
@@ -528,7 +540,8 @@ export class PageStore {
       for (let i = 0; i < n; i++) if (present[i] && this.entries.find(keys[i]) !== EntryKind.Empty) this.entries.touch()
     }
     if (failure) throw failure
-    this.counters.zswpin += found
+    // Pages read from the backing store are pswpin, not zswpin (as in the kernel: they were no longer in zswap).
+    this.counters.zswpin += found - tier
     return { pages: into ?? dst, count: found }
   }
 

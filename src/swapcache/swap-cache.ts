@@ -28,6 +28,7 @@ import { loadRun, loadBatch } from './readahead.js'
 import { SwapCacheLostPageError } from './errors.js'
 import { resolveSwapCacheOptions, type SwapCacheOptions, type ResolvedSwapCacheOptions, type PressureEvent } from './options.js'
 import { Region, PageState } from './region.js'
+import { SwapInLatency, type SwapInLatencyStats } from './swapin-latency.js'
 
 const enum SlotState {
   Free = 0,
@@ -54,6 +55,8 @@ export interface SwapCacheStats {
   pgmajfault: number
   readahead_pages: number
   writeback_redirtied: number
+  /** µs per swap-in call, by the tier it read from (pool, backing store): see swapin-latency.ts. */
+  swapin_latency_us: SwapInLatencyStats
   store: PageStoreStats
 }
 
@@ -65,6 +68,7 @@ export class SwapCache {
   /** The frame buffer. Exposed for diagnostics; write through regions only. */
   readonly frames: Uint8Array
   readonly counters = new SwapCacheCounters()
+  private readonly latency = new SwapInLatency()
   /** @internal */ readonly view: DataView
   private readonly o: ResolvedSwapCacheOptions
   private readonly slots: number
@@ -226,6 +230,7 @@ export class SwapCache {
       pgmajfault: c.pgmajfault,
       readahead_pages: c.readahead_pages,
       writeback_redirtied: c.writeback_redirtied,
+      swapin_latency_us: this.latency.stats(),
       store: this.store.stats(),
     }
   }
@@ -369,7 +374,11 @@ export class SwapCache {
       genOf[i] = this.slotGen[slot]
       i++
     }
+    let fromBacking = 0
+    if (this.store.hasBackingStore) for (let j = 0; j < i; j++) if (this.store.isInBackingStore(keys[j])) fromBacking++
+    const t0 = performance.now()
     const { pages, present } = await loadBatch(this.store, keys.subarray(0, i))
+    this.latency.record(fromBacking > 0, (performance.now() - t0) * 1000, fromBacking > 0 ? fromBacking : i)
     this.counters.pgmajfault++
     let installed = 0
     for (let j = 0; j < i; j++) {
@@ -434,7 +443,10 @@ export class SwapCache {
       const p1 = (b - 1) >> 12
       for (let p = a >> 12; p <= p1; p++) {
         if (r.pageState[base + p] === PageState.Swapped) {
+          const missing = this.slotMissing[slot]
+          const t0 = performance.now()
           this.swapIn(r, f, slot, p)
+          this.latency.record(false, (performance.now() - t0) * 1000, missing - this.slotMissing[slot])
           faulted = true
         }
       }

@@ -1,8 +1,9 @@
 /**
  * The counters the zswap cover letters print, under their names, from a
- * SwapCache + PageStore snapshot. pswpout/pswpin/SWPOUT are 0 by construction
- * (there is no disk swap behind the store) and kept so tables line up with the
- * letters'.
+ * SwapCache + PageStore snapshot. pswpout/pswpin are the pages written to and
+ * read from the backing store (0 without one); SWPOUT is 0 by construction
+ * (writeback moves single compressed pages, never a folio), kept so tables
+ * line up with the letters'.
  */
 import type { SwapCacheStats } from '../swapcache/swap-cache.js'
 
@@ -18,8 +19,10 @@ export function coverLetterCounters(s: SwapCacheStats): Record<string, number> {
   if (folio === '2048kB') out.thp_swpout_fallback = fallback('2048kB')
   out.zswpout = store.zswpout
   out.zswpin = store.zswpin
-  out.pswpout = 0
-  out.pswpin = 0
+  out.pswpout = store.pswpout
+  out.pswpin = store.pswpin
+  // zswap's written_back_pages (memcg's zswpwb): only with a backing store, as the kernel shows it only with writeback.
+  if (store.backing) out.written_back_pages = store.written_back_pages
   out[`ZSWPOUT-${folio}`] = store.zswpout_folios[folio] ?? 0
   if (folio === '2048kB') out.thp_swpout = 0
   else if (folio !== '4kB') out[`SWPOUT-${folio}`] = 0

@@ -9,6 +9,15 @@ import { InvalidArgumentError } from '../errors.js'
 import { PAGE_SIZE } from '../codecs/status.js'
 import { FOLIO_PAGES, type FolioSize } from '../swapcache/options.js'
 import { parseSize } from './size.js'
+import { parseBackingSpec } from './backing-spec.js'
+import type { BackingOptions } from '../tier/options.js'
+import { FORMATS } from '../codecs/formats.js'
+
+/** How --reread passes pick pages: in order, uniformly at random, or 80 % of reads to 20 % of the pages. */
+export type RereadPattern = 'seq' | 'random' | 'skew'
+export const REREAD_PATTERNS: readonly RereadPattern[] = ['seq', 'random', 'skew']
+/** The long spellings the issue and the docs use. */
+const REREAD_ALIASES: Record<string, RereadPattern> = { sequential: 'seq', skewed: 'skew' }
 
 export interface UsememOptions {
   /** Bytes each task touches (usemem's SIZE). */
@@ -42,6 +51,28 @@ export interface UsememOptions {
   chunk: number
   json: string | undefined
   label: string | undefined
+  /** --pool-limit: the store's pool limit (maxPoolBytes), bytes; undefined: none. */
+  poolLimit: number | undefined
+  /** --backing: the tier below the pool; cold pages are written back to it when the pool is at its limit. */
+  backing: BackingOptions | undefined
+  /** --reread N: passes that read every task's data back after the write passes (timed and counted apart). */
+  reread: number
+  rereadPattern: RereadPattern
+  /** The writeback scan's second chance (--no-second-chance: the hand takes pool entries in key order). */
+  secondChance: boolean
+  /** --recompress C[:LEVEL]: after the timed phases, rewrite the pool's pages with C (zram's recompress). */
+  recompress: { compressor: string; level?: number } | undefined
+  /** --dictionary: train a dictionary from the stored pages, switch to it, and recompress the pool into it. */
+  dictionary: boolean
+}
+
+/** `zstd`, `zstd:9`: a CPU stream format and an optional level (the store checks the level's range). */
+export function parseRecompressSpec(spec: string): { compressor: string; level?: number } {
+  const m = /^([a-z0-9-]+)(?::(-?\d+))?$/.exec(spec)
+  if (!m || !(FORMATS as readonly string[]).includes(m[1])) {
+    throw new InvalidArgumentError(`--recompress must be one of ${FORMATS.join(', ')} with an optional :LEVEL, got ${JSON.stringify(spec)}`, 'ERR_ZSTASH_UNKNOWN_OPTION')
+  }
+  return m[2] === undefined ? { compressor: m[1] } : { compressor: m[1], level: Number(m[2]) }
 }
 
 export const USEMEM_USAGE = `usage: zstash usemem [options] SIZE[k|m|g|t]
@@ -63,7 +94,22 @@ export const USEMEM_USAGE = `usage: zstash usemem [options] SIZE[k|m|g|t]
       --label TEXT     column name in reports (default: the compressor)
       --seed N         seed for -R and --data random
       --chunk SIZE     bytes written between awaits (default min(1m, limit/4))
-      --progress       force the progress bar (default: only on a TTY)`
+      --progress       force the progress bar (default: only on a TTY)
+  the tier below the pool (docs/writeback.md):
+      --pool-limit SIZE  the store's pool limit (compressed bytes, zswap's max_pool_percent)
+      --backing B      file | file:PATH | cluster:HOST:PORT[,HOST:PORT…]: write cold pages back
+                       there when the pool is at its limit (needs --pool-limit)
+      --backing-password P  cluster password (or ZSTASH_BACKING_PASSWORD in the environment)
+      --reread N       N passes reading every page back after the write passes, each page checked
+      --reread-pattern seq|random|skew  in order (default; also: sequential), uniformly
+                       random pages, or 80 % of reads to 20 % of the pages (also: skewed;
+                       seeded by --seed)
+      --no-second-chance  the writeback scan ignores the referenced bit (for comparison)
+  operating the store live (docs/recompress.md), after the timed phases, before --verify:
+      --recompress C[:LEVEL]  rewrite the pool's pages with C (lz4, zstd, deflate, lzo…),
+                       keeping a page only where it got smaller (zram's recompress)
+      --dictionary     train a dictionary from the stored pages (zstd, or C of --recompress
+                       when it is zstd or lz4), switch new stores to it, recompress into it`
 
 function posInt(name: string, text: string | undefined, min: number, fallback: number): number {
   if (text === undefined) return fallback
@@ -98,6 +144,14 @@ export function parseUsememArgs(argv: string[]): UsememOptions {
         seed: { type: 'string' },
         chunk: { type: 'string' },
         progress: { type: 'boolean' },
+        'pool-limit': { type: 'string' },
+        backing: { type: 'string' },
+        'backing-password': { type: 'string' },
+        reread: { type: 'string' },
+        'reread-pattern': { type: 'string' },
+        'no-second-chance': { type: 'boolean' },
+        recompress: { type: 'string' },
+        dictionary: { type: 'boolean' },
       },
     })
   } catch (err) {
@@ -133,6 +187,13 @@ export function parseUsememArgs(argv: string[]): UsememOptions {
     chunk: v.chunk !== undefined ? parseSize(v.chunk, '--chunk') : 0,
     json: v.json,
     label: v.label,
+    poolLimit: v['pool-limit'] !== undefined ? parseSize(v['pool-limit'], '--pool-limit') : undefined,
+    backing: v.backing !== undefined ? parseBackingSpec(v.backing, v['backing-password'] ?? process.env.ZSTASH_BACKING_PASSWORD) : undefined,
+    reread: posInt('--reread', v.reread, 0, 0),
+    rereadPattern: v['reread-pattern'] as RereadPattern | undefined,
+    secondChance: !(v['no-second-chance'] ?? false),
+    recompress: v.recompress !== undefined ? parseRecompressSpec(v.recompress) : undefined,
+    dictionary: v.dictionary ?? false,
   })
 }
 
@@ -162,6 +223,23 @@ export function resolveUsemem(o: Partial<UsememOptions> & { size: number }): Use
   let chunk = o.chunk || Math.min(1 << 20, Math.floor(limit / 4 / PAGE_SIZE) * PAGE_SIZE)
   chunk = Math.max(PAGE_SIZE, Math.floor(chunk / PAGE_SIZE) * PAGE_SIZE)
   if (chunk > limit / 2) throw new InvalidArgumentError(`--chunk must be at most half of --limit`, 'ERR_ZSTASH_OUT_OF_RANGE')
+  const poolLimit = o.poolLimit
+  if (poolLimit !== undefined && (!Number.isSafeInteger(poolLimit) || poolLimit < 16 * PAGE_SIZE)) {
+    throw new InvalidArgumentError(`--pool-limit must be at least 64k, got ${poolLimit}`, 'ERR_ZSTASH_BAD_SIZE')
+  }
+  if (o.backing !== undefined && poolLimit === undefined) {
+    throw new InvalidArgumentError('--backing needs --pool-limit: pages are written back when the pool is at its limit', 'ERR_ZSTASH_INVALID_ARGUMENT')
+  }
+  const secondChance = o.secondChance ?? true
+  if (!secondChance && o.backing === undefined) {
+    throw new InvalidArgumentError('--no-second-chance applies to writeback: it needs --backing', 'ERR_ZSTASH_INVALID_ARGUMENT')
+  }
+  const reread = o.reread ?? 0
+  if (!Number.isSafeInteger(reread) || reread < 0) throw new InvalidArgumentError(`--reread must be an integer ≥ 0, got ${reread}`, 'ERR_ZSTASH_OUT_OF_RANGE')
+  const rereadPattern = REREAD_ALIASES[o.rereadPattern as string] ?? o.rereadPattern ?? 'seq'
+  if (!REREAD_PATTERNS.includes(rereadPattern)) {
+    throw new InvalidArgumentError(`--reread-pattern must be ${REREAD_PATTERNS.join(', ')}, got ${JSON.stringify(rereadPattern)}`, 'ERR_ZSTASH_UNKNOWN_OPTION')
+  }
   return {
     size: o.size,
     tasks,
@@ -182,5 +260,20 @@ export function resolveUsemem(o: Partial<UsememOptions> & { size: number }): Use
     chunk,
     json: o.json,
     label: o.label,
+    poolLimit,
+    backing: o.backing,
+    reread,
+    rereadPattern,
+    secondChance,
+    recompress: o.recompress,
+    dictionary: dictionary(o),
   }
+}
+
+function dictionary(o: Partial<UsememOptions>): boolean {
+  const on = o.dictionary ?? false
+  if (on && o.recompress && o.recompress.compressor !== 'zstd' && o.recompress.compressor !== 'lz4') {
+    throw new InvalidArgumentError(`--dictionary trains for zstd or lz4, not ${o.recompress.compressor}`, 'ERR_ZSTASH_INVALID_ARGUMENT')
+  }
+  return on
 }

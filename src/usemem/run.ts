@@ -6,19 +6,23 @@
  * runs and finished worker-pool stores are collected.
  */
 import os from 'node:os'
-import { setImmediate as yieldToLoop, setTimeout as sleep } from 'node:timers/promises'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { writeFileSync } from 'node:fs'
 import { PageStore } from '../store/page-store.js'
 import { PAGE_SIZE } from '../codecs/status.js'
 import { SwapCache } from '../swapcache/swap-cache.js'
 import type { Region } from '../swapcache/region.js'
-import { dataSource, type DataSource } from './pattern.js'
-import { DataMismatchError } from './errors.js'
-import { throughputLine, initTimeLine, kbPerSec } from './format.js'
+import { dataSource } from './pattern.js'
+import { throughputLine, initTimeLine } from './format.js'
 import { coverLetterCounters } from './counters.js'
 import { Progress, type ProgressSink } from './progress.js'
-import { USEMEM_SCHEMA, type TaskLine, type UsememResult } from './result.js'
+import { USEMEM_SCHEMA, type TaskLine, type UsememResult, type TierResult } from './result.js'
+import { breathe, checkRandomChunk, compareChunk, fillChunk, line, type TaskContext } from './task-io.js'
 import type { UsememOptions } from './options.js'
+import { describeBacking } from './backing-spec.js'
+import { rereadPhase } from './reread.js'
+import { recompressPhase } from './recompress-phase.js'
+import type { SwapCacheStats } from '../swapcache/swap-cache.js'
 
 export interface UsememIo {
   /** One line of usemem output (stdout). */
@@ -45,7 +49,11 @@ const WORD = 8
 export async function runUsemem(o: UsememOptions, io: UsememIo = processIo, command = '', onStart?: UsememStartHook): Promise<UsememResult> {
   const t0 = performance.now()
   const data = dataSource(o.data, o.seed)
-  const store = await PageStore.open({ compressor: o.compressor, workers: o.workers })
+  const store = await PageStore.open({
+    compressor: o.compressor, workers: o.workers,
+    ...(o.poolLimit !== undefined ? { maxPoolBytes: o.poolLimit } : {}),
+    ...(o.backing ? { backing: o.backing, secondChance: o.secondChance } : {}),
+  })
   let cache: SwapCache | undefined
   try {
     cache = await SwapCache.create({ store, residentLimit: o.limit, folioSize: o.folio })
@@ -53,7 +61,7 @@ export async function runUsemem(o: UsememOptions, io: UsememIo = processIo, comm
     const initUsecs = Math.round((performance.now() - t0) * 1000)
     if (o.initTime) io.line(initTimeLine(initUsecs))
 
-    const passes = o.repeat + (o.readAgain ? o.repeat : 0)
+    const passes = o.repeat + (o.readAgain ? o.repeat : 0) + o.reread
     const progress = new Progress(o.size * o.tasks * passes, io.progress, o.progress && !o.quiet)
     const start = performance.now()
     const cpuStart = process.cpuUsage()
@@ -72,8 +80,12 @@ export async function runUsemem(o: UsememOptions, io: UsememIo = processIo, comm
     await cache.settle()
     const elapsed = (performance.now() - start) / 1000
     const cpu = process.cpuUsage(cpuStart)
+    // --reread: after every task wrote, so its swap-ins are counted apart from the write passes'.
+    const reread = o.reread > 0 ? await rereadPhase(ctx, regions) : undefined
     progress.finish()
     const snapshot = cache.stats()
+    // Operating the store live comes after the counters of the timed phases, and before --verify reads it all back.
+    const recompress = o.recompress || o.dictionary ? await recompressPhase(o, store, io.line) : undefined
 
     let verify: UsememResult['verify'] = null
     if (o.verify) verify = await verifyAll(ctx, regions)
@@ -88,6 +100,8 @@ export async function runUsemem(o: UsememOptions, io: UsememIo = processIo, comm
         size: o.size, tasks: o.tasks, sleep: o.sleep, initTime: o.initTime, random: o.random, repeat: o.repeat,
         readAgain: o.readAgain, data: o.data, data_description: data.description, limit: o.limit, folio: o.folio,
         compressor: o.compressor, workers: o.workers, verify: o.verify, seed: o.seed, chunk: o.chunk, label: o.label,
+        poolLimit: o.poolLimit, backing: o.backing ? describeBacking(o.backing) : null, reread: o.reread,
+        rereadPattern: o.rereadPattern, secondChance: o.secondChance, recompress: o.recompress, dictionary: o.dictionary,
       },
       init_usecs: initUsecs,
       tasks: lines,
@@ -106,10 +120,14 @@ export async function runUsemem(o: UsememOptions, io: UsememIo = processIo, comm
         stored_pages: stored.stored_pages,
         pool_total_size: stored.pool_total_size,
         compressed_bytes: stored.compressed_bytes,
-        compression_ratio: stored.pool_total_size ? (stored.stored_pages * PAGE_SIZE) / stored.pool_total_size : 0,
+        // Pages in the pool (written-back ones are in the backing store, not in pool_total_size).
+        compression_ratio: stored.pool_total_size ? ((stored.stored_pages - stored.tier_pages) * PAGE_SIZE) / stored.pool_total_size : 0,
         same_filled_pages: stored.same_filled_pages,
       },
       verify,
+      ...(reread ? { reread } : {}),
+      ...(o.backing ? { tier: tierResult(o, snapshot) } : {}),
+      ...(recompress ? { recompress } : {}),
       host: { node: process.version, platform: process.platform, arch: process.arch, cpus: os.availableParallelism(), cpu_model: os.cpus()[0]?.model ?? '' },
       started_at: new Date(Date.now() - (performance.now() - t0)).toISOString(),
     }
@@ -121,13 +139,29 @@ export async function runUsemem(o: UsememOptions, io: UsememIo = processIo, comm
   }
 }
 
-interface TaskContext {
-  o: UsememOptions
-  io: UsememIo
-  cache: SwapCache
-  data: DataSource
-  progress: Progress
-  start: number
+/** The tier's rows: the store's writeback counters and its backing store's, and the swap-in latency per tier. */
+function tierResult(o: UsememOptions, s: SwapCacheStats): TierResult {
+  const st = s.store
+  const b = st.backing
+  return {
+    backing: describeBacking(o.backing!),
+    sealing: b?.sealing ?? '',
+    pool_limit: o.poolLimit ?? 0,
+    second_chance: o.secondChance,
+    written_back_pages: st.written_back_pages,
+    pswpout: st.pswpout,
+    pswpin: st.pswpin,
+    writeback_batches: st.writeback_batches,
+    writeback_fail: st.writeback_fail,
+    backing_load_fail: st.backing_load_fail,
+    reject_reclaim_fail: st.reject_reclaim_fail,
+    tier_pages: st.tier_pages,
+    tier_bytes: st.tier_bytes,
+    backing_bytes: b?.backing_bytes ?? 0,
+    bytes_written: b?.bytes_written ?? 0,
+    bytes_read: b?.bytes_read ?? 0,
+    load_latency_us: s.swapin_latency_us,
+  }
 }
 
 async function runTask(ctx: TaskContext, task: number, region: Region): Promise<{ write: TaskLine; read?: TaskLine }> {
@@ -153,16 +187,6 @@ async function runTask(ctx: TaskContext, task: number, region: Region): Promise<
   }
   if (o.sleep > 0) await sleep(o.sleep * 1000)
   return { write, read }
-}
-
-function line(bytes: number, since: number): TaskLine {
-  const usecs = Math.max(1, Math.round((performance.now() - since) * 1000))
-  return { bytes, usecs, kbps: kbPerSec(bytes, usecs) }
-}
-
-/** Lets finished stores (worker messages) and other tasks in between chunks. */
-async function breathe(cache: SwapCache): Promise<void> {
-  if (cache.writebackFolios > 0) await yieldToLoop()
 }
 
 /** Writes the pattern; on passes after the first, checks each chunk first (usemem's "verify last write"). */
@@ -225,31 +249,6 @@ async function randomPass(ctx: TaskContext, task: number, region: Region, read: 
   return m * WORD
 }
 
-function fillChunk(data: DataSource, task: number, off: number, dst: Uint8Array, n: number): void {
-  const first = off / PAGE_SIZE
-  for (let p = 0; p * PAGE_SIZE < n; p++) {
-    if ((p + 1) * PAGE_SIZE <= dst.length) data.fill(task, first + p, dst, p * PAGE_SIZE)
-    else {
-      // A chunk ends mid-page only at the end of SIZE: generate the page aside and take its head.
-      const page = new Uint8Array(PAGE_SIZE)
-      data.fill(task, first + p, page, 0)
-      dst.set(page.subarray(0, dst.length - p * PAGE_SIZE), p * PAGE_SIZE)
-    }
-  }
-}
-
-function compareChunk(task: number, off: number, want: Uint8Array, got: Uint8Array, n: number): void {
-  if (Buffer.compare(Buffer.from(want.buffer, want.byteOffset, n), Buffer.from(got.buffer, got.byteOffset, n)) === 0) return
-  const wv = new DataView(want.buffer, want.byteOffset, n)
-  const gv = new DataView(got.buffer, got.byteOffset, n)
-  for (let i = 0; i + WORD <= n; i += WORD) {
-    if (wv.getBigUint64(i, true) !== gv.getBigUint64(i, true)) {
-      throw new DataMismatchError(task, off + i, wv.getBigUint64(i, true), gv.getBigUint64(i, true))
-    }
-  }
-  throw new DataMismatchError(task, off + n - 1, BigInt(want[n - 1]), BigInt(got[n - 1]))
-}
-
 /** --verify: every byte of every task read back (random passes: each word is 0 or its index). */
 async function verifyAll(ctx: TaskContext, regions: Region[]): Promise<{ checked_bytes: number; ok: boolean }> {
   const { o, data } = ctx
@@ -271,13 +270,3 @@ async function verifyAll(ctx: TaskContext, regions: Region[]): Promise<{ checked
   return { checked_bytes: checked, ok: true }
 }
 
-function checkRandomChunk(task: number, off: number, got: Uint8Array, n: number): void {
-  const u32 = new Uint32Array(got.buffer, got.byteOffset, Math.floor(n / 4))
-  for (let i = 0; i + 1 < u32.length; i += 2) {
-    const idx = off / WORD + i / 2
-    const lo = u32[i]
-    const hi = u32[i + 1]
-    if ((lo === 0 && hi === 0) || (lo === idx >>> 0 && hi === Math.floor(idx / 2 ** 32))) continue
-    throw new DataMismatchError(task, off + i * 4, BigInt(idx), (BigInt(hi) << 32n) | BigInt(lo))
-  }
-}
