@@ -19,3 +19,5 @@ export type { DeviceCompressBackend, DecompressMany, OpenDeviceOptions } from '.
 export { sizeName } from './swapcache/index.js'
 export * as usemem from './usemem/index.js'
 export * as report from './report/index.js'
+export { createNativePool, attachNativePool, nativeAllocator, PoolStatus, CompressToPool, CHECKSUMS } from './allocator/native-pool.js'
+export type { NativePool, NativePoolOptions, NativePoolStats, NativeClassStats, ChecksumName } from './allocator/native-pool.js'

@@ -7,6 +7,9 @@ namespace zstash {
 Napi::Value FillPageJs(const Napi::CallbackInfo& info);
 Napi::Value CopyObjectsJs(const Napi::CallbackInfo& info);
 void RegisterDevices(Napi::Env env, Napi::Object exports);
+namespace alloc {
+void RegisterAllocator(Napi::Env env, Napi::Object exports);
+}
 }
 
 static Napi::Object Init(Napi::Env env, Napi::Object exports) {
@@ -16,6 +19,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("codecLibraries", Napi::String::New(env, zstash::CodecLibraryVersions()));
   exports.Set("pageSize", Napi::Number::New(env, zstash::kPageSize));
   zstash::RegisterDevices(env, exports);
+  zstash::alloc::RegisterAllocator(env, exports);
   return exports;
 }
 

@@ -6,6 +6,10 @@
 
 namespace zstash {
 
+namespace {
+const napi_type_tag kCodecTag = {0x7a73746173686331ULL, 0x636f646563303031ULL};
+}
+
 Napi::Function CodecObject::Define(Napi::Env env) {
   return DefineClass(env, "Codec",
                      {
@@ -23,7 +27,21 @@ CodecObject::CodecObject(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Code
   }
   std::string error;
   codec_ = MakeCodec(info[0].As<Napi::String>().Utf8Value(), info[1].As<Napi::Number>().Int32Value(), &error);
-  if (!codec_) Napi::Error::New(env, error).ThrowAsJavaScriptException();
+  if (!codec_) {
+    Napi::Error::New(env, error).ThrowAsJavaScriptException();
+    return;
+  }
+  napi_type_tag_object(env, info.This(), &kCodecTag);
+}
+
+PageCodec* CodecObject::FromValue(const Napi::Env& env, const Napi::Value& value) {
+  bool tagged = false;
+  if (!value.IsObject() || napi_check_object_type_tag(env, value, &kCodecTag, &tagged) != napi_ok || !tagged) {
+    Napi::TypeError::New(env, "codec must be a Codec").ThrowAsJavaScriptException();
+    return nullptr;
+  }
+  CodecObject* self = Unwrap(value.As<Napi::Object>());
+  return self ? self->codec_.get() : nullptr;
 }
 
 Napi::Value CodecObject::CompressBatch(const Napi::CallbackInfo& info) {

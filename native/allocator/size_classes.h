@@ -1,0 +1,47 @@
+// zsmalloc's size classes: slots from 32 B to one page in `step`-byte steps.
+// Each class carves slabs of 1..kMaxPagesPerSlab contiguous pages, the page
+// count that wastes the least tail space (ties: the shortest holding at least
+// four objects); adjacent classes with the same slab geometry are merged into
+// the larger one, so a merged object costs rounding but no extra partly used
+// slab. Same rules as src/allocator/size-classes.ts, with the step a parameter
+// so the benchmark can sweep it.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+namespace zstash::alloc {
+
+constexpr uint32_t kMinObjectSize = 32;
+constexpr uint32_t kMaxPagesPerSlab = 8;
+// 32 B objects in 8 pages: slot indexes fit in 10 bits.
+constexpr uint32_t kMaxObjectsPerSlab = kMaxPagesPerSlab * 4096 / kMinObjectSize;
+
+struct SizeClass {
+  uint32_t size;
+  uint16_t pages;
+  uint16_t objects;
+};
+
+class SizeClassTable {
+ public:
+  // step: 8, 16, 32 or 64 (a divisor of 4096 - 32).
+  explicit SizeClassTable(uint32_t step);
+
+  size_t count() const { return classes_.size(); }
+  const SizeClass& at(size_t i) const { return classes_[i]; }
+  uint32_t step() const { return step_; }
+
+  // Class of an object of `length` bytes (1..4096).
+  uint16_t ClassFor(uint32_t length) const {
+    uint32_t slot = length <= kMinObjectSize ? 0 : (length - kMinObjectSize + step_ - 1) / step_;
+    return lookup_[slot];
+  }
+
+ private:
+  uint32_t step_;
+  std::vector<SizeClass> classes_;
+  std::vector<uint16_t> lookup_;
+};
+
+}  // namespace zstash::alloc
