@@ -1,4 +1,5 @@
 #include "size_classes.h"
+#include <algorithm>
 #include <cmath>
 #include "../common/page.h"
 
@@ -29,9 +30,13 @@ uint32_t BestPageCount(uint32_t size) {
 SizeClassTable::SizeClassTable(uint32_t step) : step_(step) {
   struct Raw { uint32_t size, pages, objects; };
   std::vector<Raw> raw;
-  for (uint32_t size = kMinObjectSize; size <= kPageSize; size += step) {
+  // Slots kMinObjectSize + k * step; the last one is always exactly one page
+  // (with a step of 64, 4096 is not on the grid).
+  for (uint32_t k = 0;; k++) {
+    uint32_t size = std::min<uint32_t>(kMinObjectSize + k * step, kPageSize);
     uint32_t pages = BestPageCount(size);
     raw.push_back({size, pages, static_cast<uint32_t>(pages * kPageSize / size)});
+    if (size == kPageSize) break;
   }
   // Walk from the largest down so a smaller class can merge into its larger neighbour.
   std::vector<size_t> canonical(raw.size());

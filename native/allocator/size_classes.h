@@ -25,7 +25,7 @@ struct SizeClass {
 
 class SizeClassTable {
  public:
-  // step: 8, 16, 32 or 64 (a divisor of 4096 - 32).
+  // step: 8, 16, 32 or 64.
   explicit SizeClassTable(uint32_t step);
 
   size_t count() const { return classes_.size(); }
