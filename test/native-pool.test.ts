@@ -73,8 +73,8 @@ describe('native pool: allocator invariants', () => {
       { weight: 4, arbitrary: fc.record({ t: fc.constant('free' as const), share: fc.double({ min: 0, max: 1, noNaN: true }), pick: fc.nat() }) },
       { weight: 1, arbitrary: fc.record({ t: fc.constant('compact' as const) }) },
     )
-    fc.assert(fc.property(fc.constantFrom(8, 16, 32, 64) as fc.Arbitrary<8 | 16 | 32 | 64>, fc.array(op, { maxLength: 60 }), (classStep, ops) => {
-      const pool = createNativePool({ classStep, maxBytes: 64 << 20 })
+    fc.assert(fc.property(fc.constantFrom(8, 16, 32, 64) as fc.Arbitrary<8 | 16 | 32 | 64>, fc.constantFrom(1, 4, 16, 32), fc.array(op, { maxLength: 60 }), (classStep, maxSlabPages, ops) => {
+      const pool = createNativePool({ classStep, maxSlabPages, maxBytes: 64 << 20 })
       const live = new Map<number, number>()
       const seeds = new Map<number, number>()
       let seed = 1
@@ -243,20 +243,21 @@ describe('native pool: compress into the pool and decompress from it', () => {
 
 describe('native pool: limits', () => {
   it('reserve() admits within limitBytes, counting pool_total_size and earlier reservations', () => {
-    const pool = createNativePool({ limitBytes: 1 << 20 })
-    expect(pool.reserve(512 << 10)).toBe(true)
-    expect(pool.reserve(600 << 10)).toBe(false)
-    expect(pool.stats().reserved_bytes).toBe(512 << 10)
+    const limit = 8 << 20
+    const pool = createNativePool({ limitBytes: limit })
+    expect(pool.reserve(4 << 20)).toBe(true)
+    expect(pool.reserve((4 << 20) + 1)).toBe(false)
+    expect(pool.stats().reserved_bytes).toBe(4 << 20)
     const pages = readCorpusPages('py-2k', 64)
     const codec = new native.Codec('lz4', 1)
     const status = new Int32Array(64), lo = new Uint32Array(64), hi = new Uint32Array(64)
     A.compressBatchToPool(codec, pool, pages, 0, 64, status, lo, hi, 0, null, PAGE_SIZE - 1, FLAGS)
     const size = pool.totalSize()
     expect(size).toBeGreaterThan(0)
-    expect(size).toBeLessThan(1 << 20)
-    pool.unreserve(512 << 10)
-    expect(pool.reserve((1 << 20) - size + 1)).toBe(false)
-    expect(pool.reserve((1 << 20) - size)).toBe(true)
+    expect(size).toBeLessThan(4 << 20)
+    pool.unreserve(4 << 20)
+    expect(pool.reserve(limit - size + 1)).toBe(false)
+    expect(pool.reserve(limit - size)).toBe(true)
     pool.unreserve(1 << 30) // more than reserved: clamps at zero
     expect(pool.stats().reserved_bytes).toBe(0)
     pool.close()
@@ -499,6 +500,8 @@ describe('native pool: hostile arguments', () => {
   it('options and ids are validated; a closed pool throws', () => {
     expect(() => createNativePool({ classStep: 12 as never })).toThrow(/classStep/)
     expect(() => createNativePool({ maxBytes: 100 })).toThrow(/maxBytes/)
+    expect(() => createNativePool({ maxBytes: 8192 })).toThrow(/one slab/) // less than a 16-page slab
+    expect(() => createNativePool({ maxSlabPages: 33 })).toThrow(/maxSlabPages/)
     expect(() => createNativePool({ checksum: 'md5' as never })).toThrow(/checksum/)
     expect(() => createNativePool({ bogus: 1 } as never)).toThrow(/unknown option/)
     expect(() => attachNativePool(0)).toThrow(/pool id/)

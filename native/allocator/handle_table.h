@@ -6,7 +6,7 @@
 // freeMany needs no lengths and a decode can check the caller's length).
 //
 // Entry layout (64 bits):
-//   allocated: bit 63 | length - 1: bits 42..53 (13 bits) | slot: bits 32..41 | slab id: bits 0..31
+//   allocated: bit 63 | length - 1: bits 44..56 (13 bits) | slot: bits 32..43 | slab id: bits 0..31
 //   free:      bit 63 clear | next free index + 1 in bits 0..31 (0: end of list)
 #pragma once
 #include <atomic>
@@ -28,11 +28,11 @@ class HandleTable {
   bool Reserve(size_t capacity) { return entries_.Reserve(capacity); }
 
   static uint64_t Pack(const Location& l) {
-    return kAllocated | (uint64_t(l.length - 1) << 42) | (uint64_t(l.slot) << 32) | l.slab;
+    return kAllocated | (uint64_t(l.length - 1) << 44) | (uint64_t(l.slot) << 32) | l.slab;
   }
   static Location Unpack(uint64_t e) {
-    return {static_cast<uint32_t>(e), static_cast<uint32_t>((e >> 32) & 0x3ff),
-            static_cast<uint32_t>(((e >> 42) & 0x1fff) + 1)};
+    return {static_cast<uint32_t>(e), static_cast<uint32_t>((e >> 32) & 0xfff),
+            static_cast<uint32_t>(((e >> 44) & 0x1fff) + 1)};
   }
 
   // A handle (index + 1, never 0), or 0 when the table is full. Under the pool's alloc lock.

@@ -343,7 +343,9 @@ Napi::Value FreeManyJs(const Napi::CallbackInfo& info) {
   return Napi::Number::New(env, double(pool->FreeBatch(handles, count)));
 }
 
-// checksumBytes(kind, bytes: Uint8Array, offset, length) -> uint32 (tests, benchmarks)
+// checksumBytes(kind, bytes: Uint8Array, offset, length, pieces?: Uint32Array) -> uint32
+// (tests, benchmarks). With `pieces`, [offset, offset + length) is a run of objects of
+// those lengths, each checksummed on its own; the result is their XOR.
 Napi::Value ChecksumBytesJs(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   uint64_t kind, offset, length;
@@ -353,7 +355,24 @@ Napi::Value ChecksumBytesJs(const Napi::CallbackInfo& info) {
   }
   const uint8_t* bytes = ArrayArg<uint8_t>(info, 1, "bytes", napi_uint8_array, offset, length);
   if (!bytes) return env.Undefined();
-  return Napi::Number::New(env, Checksum(static_cast<ChecksumKind>(kind), bytes, length));
+  ChecksumKind k = static_cast<ChecksumKind>(kind);
+  if (IsAbsent(info, 4)) return Napi::Number::New(env, Checksum(k, bytes, length));
+  if (!info[4].IsTypedArray() || info[4].As<Napi::TypedArray>().TypedArrayType() != napi_uint32_array) {
+    ThrowType(env, "pieces must be a Uint32Array");
+    return env.Undefined();
+  }
+  size_t n = info[4].As<Napi::TypedArray>().ElementLength();
+  const uint32_t* pieces = ArrayArg<uint32_t>(info, 4, "pieces", napi_uint32_array, 0, n);
+  if (!pieces) return env.Undefined();
+  uint64_t total = 0;
+  for (size_t i = 0; i < n; i++) total += pieces[i];
+  if (total > length) {
+    ThrowRange(env, "pieces add up to more than length");
+    return env.Undefined();
+  }
+  uint32_t x = 0;
+  for (size_t i = 0, at = 0; i < n; at += pieces[i++]) x ^= Checksum(k, bytes + at, pieces[i]);
+  return Napi::Number::New(env, x);
 }
 
 Napi::Value LivePoolsJs(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), double(LivePools())); }

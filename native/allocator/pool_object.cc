@@ -54,22 +54,30 @@ PoolObject::PoolObject(const Napi::CallbackInfo& info) : Napi::ObjectWrap<PoolOb
   } else if (info.Length() >= 1 && info[0].IsObject()) {
     Napi::Object o = info[0].As<Napi::Object>();
     PoolOptions options;
-    uint64_t step = options.class_step, checksum = 0;
+    uint64_t step = options.class_step, checksum = 0, retain = options.retain_percent;
+    uint64_t slab_pages = options.max_slab_pages;
     if (!OptionUint(o, "maxBytes", uint64_t(1) << 40, &options.max_bytes) ||
         !OptionUint(o, "limitBytes", uint64_t(1) << 40, &options.limit_bytes) ||
-        !OptionUint(o, "classStep", 64, &step) || !OptionUint(o, "checksum", 2, &checksum)) {
+        !OptionUint(o, "classStep", 64, &step) || !OptionUint(o, "checksum", 2, &checksum) ||
+        !OptionUint(o, "retainPercent", 1000, &retain) || !OptionUint(o, "maxSlabPages", kMaxPagesPerSlab, &slab_pages)) {
       return;
     }
     if (step != 8 && step != 16 && step != 32 && step != 64) {
       ThrowRange(env, "option classStep must be 8, 16, 32 or 64");
       return;
     }
-    if (options.max_bytes < 8 * 4096) {
-      ThrowRange(env, "option maxBytes must be at least 32768 (one slab of 8 pages)");
-      return;
-    }
     options.class_step = static_cast<uint32_t>(step);
     options.checksum = static_cast<uint8_t>(checksum);
+    options.retain_percent = static_cast<uint32_t>(retain);
+    if (slab_pages < 1) {
+      ThrowRange(env, "option maxSlabPages must be in 1..32");
+      return;
+    }
+    options.max_slab_pages = static_cast<uint32_t>(slab_pages);
+    if (options.max_bytes < options.max_slab_pages * 4096) {
+      ThrowRange(env, "option maxBytes must hold at least one slab (maxSlabPages pages)");
+      return;
+    }
     auto pool = std::make_shared<Pool>(options);
     if (!pool->ok()) {
       Napi::Error::New(env, "NativePool: could not reserve address space for maxBytes").ThrowAsJavaScriptException();
@@ -161,6 +169,7 @@ Napi::Value PoolObject::Stats(const Napi::CallbackInfo& info) {
   set(o, "alloc_fails", s.alloc_fails);
   set(o, "slabs", s.slabs);
   set(o, "region_bytes", s.region_bytes);
+  set(o, "cached_bytes", s.cached_bytes);
   Napi::Array classes = Napi::Array::New(env, s.classes.size());
   for (size_t i = 0; i < s.classes.size(); i++) {
     const ClassStats& c = s.classes[i];

@@ -9,10 +9,10 @@ namespace {
 
 constexpr uint32_t kMinObjects = 4;
 
-uint32_t BestPageCount(uint32_t size) {
+uint32_t BestPageCount(uint32_t size, uint32_t max_pages) {
   uint32_t best = 1;
   double best_key = -1;
-  for (uint32_t pages = 1; pages <= kMaxPagesPerSlab; pages++) {
+  for (uint32_t pages = 1; pages <= max_pages; pages++) {
     double bytes = pages * double(kPageSize);
     uint32_t objects = static_cast<uint32_t>(bytes / size);
     double usage = std::round(objects * double(size) / bytes * 1e9) / 1e9;
@@ -27,14 +27,14 @@ uint32_t BestPageCount(uint32_t size) {
 
 }  // namespace
 
-SizeClassTable::SizeClassTable(uint32_t step) : step_(step) {
+SizeClassTable::SizeClassTable(uint32_t step, uint32_t max_pages) : step_(step) {
   struct Raw { uint32_t size, pages, objects; };
   std::vector<Raw> raw;
   // Slots kMinObjectSize + k * step; the last one is always exactly one page
   // (with a step of 64, 4096 is not on the grid).
   for (uint32_t k = 0;; k++) {
     uint32_t size = std::min<uint32_t>(kMinObjectSize + k * step, kPageSize);
-    uint32_t pages = BestPageCount(size);
+    uint32_t pages = BestPageCount(size, max_pages);
     raw.push_back({size, pages, static_cast<uint32_t>(pages * kPageSize / size)});
     if (size == kPageSize) break;
   }

@@ -1,5 +1,5 @@
 // zsmalloc's size classes: slots from 32 B to one page in `step`-byte steps.
-// Each class carves slabs of 1..kMaxPagesPerSlab contiguous pages, the page
+// Each class carves slabs of 1..max_pages contiguous pages, the page
 // count that wastes the least tail space (ties: the shortest holding at least
 // four objects); adjacent classes with the same slab geometry are merged into
 // the larger one, so a merged object costs rounding but no extra partly used
@@ -13,8 +13,9 @@
 namespace zstash::alloc {
 
 constexpr uint32_t kMinObjectSize = 32;
-constexpr uint32_t kMaxPagesPerSlab = 8;
-// 32 B objects in 8 pages: slot indexes fit in 10 bits.
+// Longest slab (zsmalloc's CONFIG_ZSMALLOC_CHAIN_SIZE goes to 16): 32 B objects
+// in 32 pages make 4096 slots, so slot indexes fit in 12 bits.
+constexpr uint32_t kMaxPagesPerSlab = 32;
 constexpr uint32_t kMaxObjectsPerSlab = kMaxPagesPerSlab * 4096 / kMinObjectSize;
 
 struct SizeClass {
@@ -25,8 +26,8 @@ struct SizeClass {
 
 class SizeClassTable {
  public:
-  // step: 8, 16, 32 or 64.
-  explicit SizeClassTable(uint32_t step);
+  // step: 8, 16, 32 or 64; max_pages: 1..kMaxPagesPerSlab.
+  SizeClassTable(uint32_t step, uint32_t max_pages);
 
   size_t count() const { return classes_.size(); }
   const SizeClass& at(size_t i) const { return classes_[i]; }

@@ -12,7 +12,8 @@ constexpr uint64_t kRegionSlack = 2;
 constexpr uint64_t kMaxRegionBytes = uint64_t(1) << 40;
 }  // namespace
 
-Pool::Pool(const PoolOptions& options) : options_(options), classes_(options.class_step) {
+Pool::Pool(const PoolOptions& options)
+    : options_(options), classes_(options.class_step, options.max_slab_pages) {
   pthread_rwlockattr_t attr;
   pthread_rwlockattr_init(&attr);
   // Writer preference: compaction must not starve behind a steady stream of batches.
@@ -124,6 +125,7 @@ uint32_t Pool::NewSlab(uint32_t cls) {
   if (id == kNone && slab_count_.load(std::memory_order_relaxed) >= slabs_.capacity()) return kNone;
   uint32_t first = region_.AllocRun(c.pages);
   if (first == PageRegion::kNoRun) return kNone;
+  cached_pages_.store(region_.cached_pages(), std::memory_order_relaxed);
   if (id != kNone) {
     free_slab_head_ = slabs_[id].next;
   } else {
@@ -139,7 +141,8 @@ uint32_t Pool::NewSlab(uint32_t cls) {
   if (id == slab_count_.load(std::memory_order_relaxed)) slab_count_.store(id + 1, std::memory_order_release);
   class_slabs_[cls]++;
   live_slabs_++;
-  pages_used_.fetch_add(c.pages, std::memory_order_relaxed);
+  uint64_t used = pages_used_.fetch_add(c.pages, std::memory_order_relaxed) + c.pages;
+  peak_pages_ = std::max<uint64_t>(peak_pages_, used);
   Link(id, 0);
   return id;
 }
@@ -168,8 +171,9 @@ void Pool::ReleaseSlot(uint32_t slab, uint32_t slot, bool parked) {
   if (s.inuse == 0) {
     if (!parked) Unlink(slab);
     const SizeClass& c = classes_.at(s.cls);
-    region_.FreeRun(s.first_page, c.pages);
+    region_.FreeRun(s.first_page, c.pages, CacheCap());
     pages_used_.fetch_sub(c.pages, std::memory_order_relaxed);
+    cached_pages_.store(region_.cached_pages(), std::memory_order_relaxed);
     class_slabs_[s.cls]--;
     live_slabs_--;
     s.live = 0;
@@ -222,6 +226,16 @@ std::vector<uint32_t> Pool::TargetClasses(uint32_t cls) const {
   std::vector<uint32_t> out{cls};
   for (size_t d = cls + 1; d < classes_.count() && classes_.at(d).size <= limit; d++) out.push_back(d);
   return out;
+}
+
+size_t Pool::CacheCap() const {
+  // Returning pages costs a TLB shootdown per contiguous range and touching them
+  // again a fault each (page_region.h), so the cache absorbs churn and a
+  // shrinking pool releases in rare, coalesced sweeps; compaction releases all.
+  // The cap follows the peak since the last compaction, not the pages in use now,
+  // so a pool that drains and refills (a swap workload's steady state) reuses
+  // its pages instead of releasing and faulting them back.
+  return std::max<size_t>(256, peak_pages_ * options_.retain_percent / 100);
 }
 
 uint64_t Pool::Compact() {
@@ -289,6 +303,9 @@ uint64_t Pool::Compact() {
   }
   uint64_t released = before - pages_used_.load(std::memory_order_relaxed);
   pages_compacted_ += released;
+  region_.Trim();
+  cached_pages_.store(0, std::memory_order_relaxed);
+  peak_pages_ = pages_used_.load(std::memory_order_relaxed);
   pthread_rwlock_unlock(&move_lock_);
   return released;
 }
@@ -313,6 +330,7 @@ PoolStats Pool::Stats() {
   std::lock_guard<std::mutex> lock(alloc_lock_);
   PoolStats st{};
   st.pool_total_size = TotalSize();
+  st.cached_bytes = region_.cached_pages() * kPageSize;
   st.object_bytes = object_bytes_;
   st.objects = objects_;
   st.reserved_bytes = reserved_.load(std::memory_order_relaxed);

@@ -13,6 +13,11 @@
 // `move_lock_` (a writer-preferring rwlock) is held shared by anyone who reads
 // or writes object bytes through a location (AccessScope) and exclusively by
 // compaction, the only thing that moves objects.
+//
+// Admission (Reserve) counts slab pages (zswap's pool_total_size). Freed pages
+// kept resident for reuse (PageRegion's cache) are not counted: allocation takes
+// them first, so the memory held never exceeds the peak of slab pages since the
+// last Compact, which returns the cache to the kernel.
 #pragma once
 #include <pthread.h>
 #include <atomic>
@@ -29,7 +34,16 @@ namespace zstash::alloc {
 struct PoolOptions {
   uint64_t max_bytes = uint64_t(16) << 30;  // hard cap on slab pages (and the address space reserved)
   uint64_t limit_bytes = 0;                 // admission limit for Reserve(); 0 = none
-  uint32_t class_step = 16;
+  // 8 B, not zsmalloc's 16: with 16-page slabs it measured 1-7 B/page less
+  // rounding on the node and py corpora (docs/allocator.md, "Size classes").
+  uint32_t class_step = 8;
+  // Longest slab in pages (1..32): longer slabs make the slot geometry finer
+  // (less rounding in merged classes) at the cost of larger partly used slabs.
+  uint32_t max_slab_pages = 16;
+  // Freed slab pages kept resident for reuse, as a percentage of the peak of
+  // pages in use since the last Compact (at least 1 MiB); Compact releases them
+  // all. See page_region.h.
+  uint32_t retain_percent = 100;
   // Which checksum the entry points compute (a ChecksumKind); kept with the pool
   // so every thread attached to it agrees.
   uint8_t checksum = 0;
@@ -44,6 +58,7 @@ struct PoolStats {
   uint64_t pool_total_size, object_bytes, objects, metadata_bytes, reserved_bytes;
   uint64_t pages_compacted, objects_moved, invalid_frees, alloc_fails, slabs;
   uint64_t region_bytes;
+  uint64_t cached_bytes;  // freed slab pages kept resident for reuse (released by Compact)
   std::vector<ClassStats> classes;
 };
 
@@ -120,6 +135,7 @@ class Pool {
     return region_.base() + size_t(s.first_page) * 4096 + size_t(slot) * classes_.at(s.cls).size;
   }
   std::vector<uint32_t> TargetClasses(uint32_t cls) const;
+  size_t CacheCap() const;
 
   PoolOptions options_;
   SizeClassTable classes_;
@@ -139,6 +155,8 @@ class Pool {
 
   std::atomic<uint64_t> pages_used_{0};
   std::atomic<uint64_t> reserved_{0};
+  std::atomic<uint64_t> cached_pages_{0};
+  uint64_t peak_pages_ = 0;  // since the last Compact
   uint64_t object_bytes_ = 0, objects_ = 0;
   uint64_t pages_compacted_ = 0, objects_moved_ = 0, invalid_frees_ = 0, alloc_fails_ = 0;
 };

@@ -39,10 +39,21 @@ export interface NativePoolOptions {
   maxBytes?: number
   /** Admission limit for reserve(): pool_total_size + reserved + bytes must stay within it. Default: none. */
   limitBytes?: number
-  /** Size-class step in bytes: 8, 16 (zsmalloc's, default), 32 or 64. */
+  /** Size-class step in bytes: 8 (default: measured least rounding), 16 (zsmalloc's), 32 or 64. */
   classStep?: 8 | 16 | 32 | 64
+  /**
+   * Longest slab in pages, 1..32 (default 16, zsmalloc's largest chain size): longer slabs
+   * make slot sizes finer (less rounding) but leave larger partly used slabs before compaction.
+   */
+  maxSlabPages?: number
   /** Checksum reported by compressBatchToPool and checked by the decoders. Default 'none'. */
   checksum?: ChecksumName
+  /**
+   * Freed slab pages kept resident for reuse, in percent of the peak of pages in use since the
+   * last compact() (at least 1 MiB; 0..1000, default 100). Returning a page and faulting it back
+   * costs far more than reusing it; compact() releases them all and resets the peak.
+   */
+  retainPercent?: number
 }
 
 export interface NativeClassStats {
@@ -73,6 +84,8 @@ export interface NativePoolStats {
   slabs: number
   /** Address space reserved for slab pages (virtual). */
   region_bytes: number
+  /** Freed slab pages kept resident for reuse (retainPercent of the peak since compact(), min 1 MiB); compact() releases them. */
+  cached_bytes: number
   classes: NativeClassStats[]
 }
 
@@ -114,7 +127,7 @@ interface NativeAllocatorAddon {
   readObjects(pool: NativePool, handles: Uint32Array, lengths: Uint32Array, count: number, dst: Uint8Array): number
   storeObjects(pool: NativePool, src: Uint8Array, lengths: Uint32Array, count: number, handles: Uint32Array): number
   freeMany(pool: NativePool, handles: Uint32Array, count: number, first?: number): number
-  checksumBytes(kind: number, bytes: Uint8Array, offset: number, length: number): number
+  checksumBytes(kind: number, bytes: Uint8Array, offset: number, length: number, pieces?: Uint32Array): number
   livePools(): number
 }
 
@@ -123,7 +136,7 @@ export function nativeAllocator(): NativeAllocatorAddon {
   return loadNative() as unknown as NativeAllocatorAddon
 }
 
-const KNOWN = new Set(['maxBytes', 'limitBytes', 'classStep', 'checksum'])
+const KNOWN = new Set(['maxBytes', 'limitBytes', 'classStep', 'checksum', 'retainPercent', 'maxSlabPages'])
 const MAX_BYTES = 2 ** 40
 
 /** Creates a pool on this (owner) thread. */
@@ -137,8 +150,10 @@ export function createNativePool(options: NativePoolOptions = {}): NativePool {
     }
   }
   const native: Record<string, number> = {}
-  if (options.maxBytes !== undefined) native.maxBytes = integerOption('maxBytes', options.maxBytes, 32768, MAX_BYTES)
+  if (options.maxBytes !== undefined) native.maxBytes = integerOption('maxBytes', options.maxBytes, 4096, MAX_BYTES)
   if (options.limitBytes !== undefined) native.limitBytes = integerOption('limitBytes', options.limitBytes, 0, MAX_BYTES)
+  if (options.maxSlabPages !== undefined) native.maxSlabPages = integerOption('maxSlabPages', options.maxSlabPages, 1, 32)
+  if (options.retainPercent !== undefined) native.retainPercent = integerOption('retainPercent', options.retainPercent, 0, 1000)
   if (options.classStep !== undefined) {
     if (![8, 16, 32, 64].includes(options.classStep as number)) {
       throw new InvalidArgumentError(`option 'classStep' must be 8, 16, 32 or 64, got ${describe(options.classStep)}`, 'ERR_ZSTASH_OUT_OF_RANGE')
