@@ -9,20 +9,30 @@ namespace {
 
 constexpr uint32_t kMinObjects = 4;
 
+double Usage(uint32_t size, uint32_t pages) {
+  double bytes = pages * double(kPageSize);
+  return std::floor(bytes / size) * size / bytes;
+}
+
+// Slab length: the shortest within kUsageTolerance of the best usage (tail waste)
+// that holds kMinObjects. Exact best usage picks 16-page slabs for small gains,
+// and every class keeps a partly used slab before compaction: measured on the
+// node/py corpora, 0.5 % cut the overhead of a fresh full store by ~30 %
+// (438 -> 303 B/page, node/lz4) for ≤ 1 B/page more after compaction.
+constexpr double kUsageTolerance = 0.005;
+
 uint32_t BestPageCount(uint32_t size, uint32_t max_pages) {
-  uint32_t best = 1;
-  double best_key = -1;
+  constexpr double tol = kUsageTolerance;
+  double best_usage = 0;
+  for (uint32_t pages = 1; pages <= max_pages; pages++) best_usage = std::max(best_usage, Usage(size, pages));
+  // The shortest slab within tol of the best usage that holds kMinObjects; else the shortest within tol.
+  uint32_t any = 0;
   for (uint32_t pages = 1; pages <= max_pages; pages++) {
-    double bytes = pages * double(kPageSize);
-    uint32_t objects = static_cast<uint32_t>(bytes / size);
-    double usage = std::round(objects * double(size) / bytes * 1e9) / 1e9;
-    double key = usage * 2 + (objects >= kMinObjects ? 1 : 0);  // usage first, then enough objects
-    if (key > best_key + 1e-12) {
-      best = pages;
-      best_key = key;
-    }
+    if (Usage(size, pages) + tol + 1e-9 < best_usage) continue;
+    if (!any) any = pages;
+    if (pages * kPageSize / size >= kMinObjects) return pages;
   }
-  return best;
+  return any;
 }
 
 }  // namespace

@@ -1,10 +1,10 @@
 // zsmalloc's size classes: slots from 32 B to one page in `step`-byte steps.
-// Each class carves slabs of 1..max_pages contiguous pages, the page
-// count that wastes the least tail space (ties: the shortest holding at least
-// four objects); adjacent classes with the same slab geometry are merged into
-// the larger one, so a merged object costs rounding but no extra partly used
-// slab. Same rules as src/allocator/size-classes.ts, with the step a parameter
-// so the benchmark can sweep it.
+// Each class carves slabs of 1..max_pages contiguous pages: the shortest whose
+// tail waste is within 0.5 % of the least (holding at least four objects when
+// it can); adjacent classes with the same slab geometry are merged into the
+// larger one, so a merged object costs rounding but no extra partly used slab.
+// The rules of src/allocator/size-classes.ts, with the step and the longest
+// slab as parameters so the benchmark can sweep them.
 #pragma once
 #include <cstddef>
 #include <cstdint>
