@@ -146,13 +146,16 @@ class Threads {
       workerData: { pages: shared, first, count, format, level: 1, status: rowBufs[0], lo: rowBufs[1], hi: rowBufs[2], sums: rowBufs[3] },
     }))
   }
-  /** One round on every thread at once; the slowest thread's time (they ran side by side). */
-  async round(req: RoundRequest): Promise<number> {
-    const times = await Promise.all(this.workers.map((w) => new Promise<number>((resolve) => {
+  /**
+   * One round on every thread at once: the slowest thread's wall time (they ran side by side)
+   * and the threads' summed CPU time.
+   */
+  async round(req: RoundRequest): Promise<{ wall: number; cpu: number }> {
+    const times = await Promise.all(this.workers.map((w) => new Promise<{ wall: number; cpu: number }>((resolve) => {
       w.once('message', resolve)
       w.postMessage(req)
     })))
-    return Math.max(...times)
+    return { wall: Math.max(...times.map((t) => t.wall)), cpu: times.reduce((a, t) => a + t.cpu, 0) }
   }
   /** Frees what a pool round stored into row set `set` (the owner's side, not timed). */
   free(pool: NativePool, set: number) {
@@ -174,6 +177,8 @@ interface PairResult {
   ratio: number
   /** Best pool round against best raw round. */
   bestRatio: number
+  /** Median over rounds of raw/pool thread CPU time: the pool's cost, without the host's steal time. */
+  cpuRatio: number
   ratioRange: string
   pagesPerSec: number; rawPagesPerSec: number
 }
@@ -190,6 +195,8 @@ interface PairResult {
 async function pair(threads: Threads, pool: NativePool, batch: number, flags: number, mode: 'steady' | 'cold', checksums = false): Promise<PairResult> {
   const rawMs: number[] = []
   const poolMs: number[] = []
+  const rawCpu: number[] = []
+  const poolCpu: number[] = []
   let set = 0
   const poolRound = async () => {
     if (mode === 'cold') { threads.free(pool, 0); threads.free(pool, 1); pool.compact() }
@@ -202,8 +209,12 @@ async function pair(threads: Threads, pool: NativePool, batch: number, flags: nu
   await poolRound()
   await poolRound()
   for (let r = 0; r < rounds; r++) {
-    rawMs.push(await threads.round({ mode: 'raw', batch, flags }))
-    poolMs.push(await poolRound())
+    const raw = await threads.round({ mode: 'raw', batch, flags })
+    const pooled = await poolRound()
+    rawMs.push(raw.wall)
+    rawCpu.push(raw.cpu)
+    poolMs.push(pooled.wall)
+    poolCpu.push(pooled.cpu)
   }
   threads.free(pool, 0)
   threads.free(pool, 1)
@@ -214,6 +225,7 @@ async function pair(threads: Threads, pool: NativePool, batch: number, flags: nu
     rawMs, poolMs,
     ratio: median(perRound),
     bestRatio: Math.min(...rawMs) / Math.min(...poolMs),
+    cpuRatio: median(rawCpu.map((c, i) => c / poolCpu[i])),
     ratioRange: range(perRound),
     pagesPerSec: threads.n / Math.min(...poolMs) * 1e3,
     rawPagesPerSec: threads.n / Math.min(...rawMs) * 1e3,
@@ -246,7 +258,7 @@ async function throughput(corpus: CorpusName, format: string, shared: SharedArra
   const rows: (string | number)[][] = []
   const add = (label: string, threads: number, r: PairResult) => {
     out[label] = r
-    rows.push([label, threads, r.rawPagesPerSec * PAGE_SIZE / 2 ** 20, r.pagesPerSec * PAGE_SIZE / 2 ** 20, fmt(r.ratio, 3), r.ratioRange, fmt(r.bestRatio, 3)])
+    rows.push([label, threads, r.rawPagesPerSec * PAGE_SIZE / 2 ** 20, r.pagesPerSec * PAGE_SIZE / 2 ** 20, fmt(r.ratio, 3), r.ratioRange, fmt(r.bestRatio, 3), fmt(r.cpuRatio, 3)])
   }
   for (const batch of batches) add(`pool, ${batch} pages per call`, 2, await pair(two, pools.none, batch, FLAGS, 'steady'))
   const mid = batches[Math.floor(batches.length / 2)]
@@ -261,9 +273,9 @@ async function throughput(corpus: CorpusName, format: string, shared: SharedArra
   const today = await pageStoreToday(new Uint8Array(shared), format)
   out['PageStore today (piscina, owner allocates), pages/s'] = today
   const ceiling2 = (out[`pool, ${batches[0]} pages per call`] as PairResult).rawPagesPerSec
-  rows.push(['today: PageStore, 2 piscina workers, 16-page folios', 2, ceiling2 * PAGE_SIZE / 2 ** 20, today * PAGE_SIZE / 2 ** 20, '', '', fmt(today / ceiling2, 3)])
+  rows.push(['today: PageStore, 2 piscina workers, 16-page folios', 2, ceiling2 * PAGE_SIZE / 2 ** 20, today * PAGE_SIZE / 2 ** 20, '', '', fmt(today / ceiling2, 3), ''])
   console.log(`\n## ${format} on ${corpus} (${n} pages): compress into the pool vs the raw codec loop, same threads, ${rounds} alternating rounds\n`)
-  console.log(printTable(['path', 'threads', 'raw MiB/s', 'pool MiB/s', 'pool/raw (median)', 'per-round range', 'best/best'], rows))
+  console.log(printTable(['path', 'threads', 'raw MiB/s', 'pool MiB/s', 'pool/raw (median)', 'per-round range', 'best/best', 'CPU raw/pool'], rows))
   return out
 }
 

@@ -151,6 +151,28 @@ describe('native pool: allocator invariants', () => {
     }
     pool.close()
   })
+
+  it('keeps freed pages resident for reuse up to retainPercent of the peak, and compact() returns them', () => {
+    const lengths = new Uint32Array(4000).fill(1500)
+    for (const retainPercent of [100, 0]) {
+      const pool = createNativePool({ retainPercent })
+      const handles = new Uint32Array(lengths.length)
+      expect(pool.allocMany(lengths, lengths.length, handles)).toBe(lengths.length)
+      const peak = pool.totalSize()
+      expect(A.freeMany(pool, handles, handles.length)).toBe(handles.length)
+      const s = pool.stats()
+      expect(s.pool_total_size).toBe(0)
+      if (retainPercent === 100) expect(s.cached_bytes).toBe(peak) // everything kept: the refill faults nothing
+      else expect(s.cached_bytes).toBeLessThanOrEqual(1 << 20) // only the 1 MiB floor
+      // A refill takes cached pages first: the pool does not grow past its peak.
+      pool.allocMany(lengths, lengths.length, handles)
+      expect(pool.totalSize()).toBe(peak)
+      A.freeMany(pool, handles, handles.length)
+      pool.compact()
+      expect(pool.stats().cached_bytes).toBe(0)
+      pool.close()
+    }
+  })
 })
 
 describe('native pool: compress into the pool and decompress from it', () => {

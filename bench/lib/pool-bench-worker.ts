@@ -42,6 +42,7 @@ parentPort!.on('message', (req: RoundRequest) => {
     pool = attachNativePool(req.poolId!)
   }
   const t0 = performance.now()
+  const c0 = A.threadCpuMs()
   if (req.mode === 'raw') {
     for (let p = first; p < first + count; p += req.batch) {
       const n = Math.min(req.batch, first + count - p)
@@ -55,5 +56,5 @@ parentPort!.on('message', (req: RoundRequest) => {
       A.compressBatchToPool(codec, pool!, src, p, n, st, l, h, (req.rowBase ?? 0) + p, req.checksums ? c : null, 4095, req.flags)
     }
   }
-  parentPort!.postMessage(performance.now() - t0)
+  parentPort!.postMessage({ wall: performance.now() - t0, cpu: A.threadCpuMs() - c0 })
 })

@@ -129,6 +129,8 @@ interface NativeAllocatorAddon {
   freeMany(pool: NativePool, handles: Uint32Array, count: number, first?: number): number
   checksumBytes(kind: number, bytes: Uint8Array, offset: number, length: number, pieces?: Uint32Array): number
   livePools(): number
+  /** CPU time of the calling thread, in ms (benchmarks). */
+  threadCpuMs(): number
 }
 
 /** The native pool entry points (each checks its arguments and throws TypeError/RangeError). */
