@@ -33,3 +33,5 @@ export { BatchHistogram, parseListen, isLoopback, STORE_METRICS, SWAPCACHE_METRI
 export * as tier from './tier/index.js'
 export { BackingStoreError } from './errors.js'
 export type { BackingStoreReason } from './errors.js'
+export { createNativePool, attachNativePool, nativeAllocator, PoolStatus, CompressToPool, CHECKSUMS } from './allocator/native-pool.js'
+export type { NativePool, NativePoolOptions, NativePoolStats, NativeClassStats, ChecksumName } from './allocator/native-pool.js'
