@@ -70,7 +70,7 @@ describe.skipIf(!qpl.compiled)(title, () => {
     }
     const dst = new Uint8Array(n * PAGE_SIZE)
     const ds = new Int32Array(n)
-    await b.decompressMany({ arenas: [arena], jobs, slots: new Uint8Array(n), sums: undefined, count: n, dst, status: ds })
+    await b.decompressArenas({ arenas: [arena], jobs, slots: new Uint8Array(n), sums: undefined, count: n, dst, status: ds })
     expect([...ds].every((s) => s === PAGE_SIZE)).toBe(true)
     expect(Buffer.compare(dst, pages.subarray(0, n * PAGE_SIZE))).toBe(0)
     expect(b.stats().decompress_fallbacks).toBe(0)

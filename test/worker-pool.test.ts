@@ -4,7 +4,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest'
 import fc from 'fast-check'
-import { PageStore, PAGE_SIZE, StoreRejectedError, LOAD_MANY_INLINE_PAGES } from 'zstash/internals'
+import { PageStore, PAGE_SIZE, StoreRejectedError, LOAD_MANY_INLINE_PAGES, type WorkerPoolBackend } from 'zstash/internals'
 import { makeFolio, makePage, type PageKind } from './helpers/pages.js'
 import { openFaultyStore } from './helpers/faulty-backend.js'
 import { readCorpusPages } from './helpers/corpus.js'
@@ -71,6 +71,8 @@ describe('worker pool', () => {
     expect(s.reject_backend_fail).toBe(1)
     expect(s.backend.counters.worker_failures).toBeGreaterThanOrEqual(1)
     expect(s.pool.objects).toBe(0)
+    expect(s.pool.pool_total_size).toBe(0)
+    expect(s.pool.invalid_frees).toBe(0)
     expect(s.stores_in_flight).toBe(0)
     expect(s.reserved_bytes).toBe(0)
     // piscina replaced the workers: the pool still stores and loads.
@@ -78,6 +80,31 @@ describe('worker pool', () => {
     await store.storeFolio(0, folio)
     expect(Buffer.compare(store.loadSync(63)!, folio.subarray(63 * PAGE_SIZE))).toBe(0)
   })
+
+  it('a worker killed after it allocated in the pool leaks nothing: the owner frees what the result ring names', async () => {
+    const { store, faults } = await openFaultyStore({ workers: 2, compressor: 'zstd', level: 19 })
+    stores.push(store)
+    await store.storeFolio(0, makeFolio(Array(8).fill('text'), 1))
+    const before = store.stats().pool
+    // 512 pages at zstd-19 take the workers ~1 s; end them once they hold objects of this folio.
+    const storing = store.storeFolio(1000, makeFolio(Array(512).fill('text'), 2)).catch((e) => e)
+    const deadline = Date.now() + 20_000
+    while (store.stats().pool.objects <= before.objects + 8 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 2))
+    const inFlight = store.stats().pool.objects - before.objects
+    expect(inFlight).toBeGreaterThan(8)
+    await Promise.all((faults.inner as WorkerPoolBackend).threads.map((t) => t.terminate()))
+    const err = await storing
+    expect(err).toBeInstanceOf(StoreRejectedError)
+    const s = store.stats()
+    // Everything the dead workers allocated was freed by the owner; the first folio is intact.
+    expect(s.backend.counters.objects_freed_on_failure).toBeGreaterThanOrEqual(inFlight)
+    expect(s.pool.objects).toBe(before.objects)
+    expect(s.pool.object_bytes).toBe(before.object_bytes)
+    expect(s.pool.pool_total_size).toBe(before.pool_total_size)
+    expect(s.pool.invalid_frees).toBe(0)
+    expect(s.reserved_bytes).toBe(0)
+    expect(store.size).toBe(8)
+  }, 60_000)
 
   it('never waits for staging space: a burst of unawaited stores overflows the rings and every page lands', async () => {
     const store = await openStore({ compressor: 'zstd' })
@@ -88,7 +115,7 @@ describe('worker pool', () => {
     await Promise.all(pending)
     const c = store.stats().backend.counters
     expect(c.staging_overflow_folios).toBeGreaterThan(0) // 12800 pages issued, 4096 fit
-    expect(c.output_ring_misses).toBeGreaterThan(0)
+    expect(c.result_ring_misses).toBeGreaterThan(0)
     expect(c.staging_pages_in_use).toBe(0)
     expect(store.size).toBe(12800)
     for (const k of [0, 6399, 12799]) expect(Buffer.compare(store.loadSync(k)!, folio.subarray((k % 64) * PAGE_SIZE, (k % 64 + 1) * PAGE_SIZE))).toBe(0)

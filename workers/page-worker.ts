@@ -1,37 +1,55 @@
 /**
- * A piscina worker: compresses folio pieces from the store's staging copy into
- * output slots, and decompresses readahead batches straight out of the pool's
- * arenas. Every worker owns its codec contexts (zswap's per-CPU acomp_ctx).
- * Tasks carry offsets and counts; the memory is shared, never copied.
+ * A piscina worker: compresses folio pieces from the store's staging copy
+ * straight into the store's native pool, and decodes readahead batches
+ * straight out of it. Every worker owns its codec contexts (zswap's per-CPU
+ * acomp_ctx) and its reference to the pool (attached by id; dropped when the
+ * thread ends, however it ends). Tasks carry offsets and counts; the memory
+ * they name is shared, never copied, and a compress task returns no bytes:
+ * the handles and lengths it allocated are in the shared result ring, written
+ * by the native call that allocated them, so nothing a dying worker allocated
+ * is out of the owner's sight.
  */
 import { threadId, workerData } from 'node:worker_threads'
 import { loadNative, type NativeCodec } from '../src/native.js'
 import { FORMATS } from '../src/codecs/formats.js'
-import { compressInBatches } from '../src/folio/batches.js'
+import { compressInBatchesToPool, type PoolTarget } from '../src/folio/batches.js'
+import { attachNativePool, nativeAllocator } from '../src/allocator/native-pool.js'
 
 export interface WorkerSetup {
   format: string
   level: number
   maxBatch: number
   threshold: number
-  sameFilled: boolean
-  /** The pool's output ring (page slots) and its status words. */
-  output: SharedArrayBuffer
+  /** compressBatchToPool flags (same-filled detection, raw pages). */
+  flags: number
+  /** The store's native pool (attachNativePool). */
+  poolId: number
+  /** The result ring: status, lo (handle or fill word), hi (length or fill word), checksums. */
   status: SharedArrayBuffer
+  lo: SharedArrayBuffer
+  hi: SharedArrayBuffer
+  sums: SharedArrayBuffer | undefined
+}
+
+/** Result arrays of a folio that did not fit in the ring. */
+export interface OwnResults {
+  status: SharedArrayBuffer
+  lo: SharedArrayBuffer
+  hi: SharedArrayBuffer
+  sums: SharedArrayBuffer | undefined
 }
 
 /**
  * One piece of a folio: `count` pages at byte `srcOffset` of `src` (the store's
- * staging copy), compressed into output slots from `page` — of the shared
- * output ring, or of `out`/`status` when the ring had no room.
+ * staging copy), with results from index `page` — of the shared ring, or of
+ * `own` when the ring had no room.
  */
 export interface CompressPiece {
   src: SharedArrayBuffer
   srcOffset: number
   count: number
   page: number
-  out?: SharedArrayBuffer
-  status?: SharedArrayBuffer
+  own?: OwnResults
 }
 
 export interface CompressTask {
@@ -39,21 +57,21 @@ export interface CompressTask {
   pieces: CompressPiece[]
 }
 
+/** Jobs [first, first + count) of a loadMany batch (arrays shared by every task of the batch). */
 export interface DecompressTask {
   op: 'decompress'
-  /** Arena byte buffers by arena index (only those the jobs name). */
-  arenas: (SharedArrayBuffer | undefined)[]
-  /** [arena, offset, length, dstPage] per job, in submission order. */
-  jobs: Int32Array
-  /** Stream format slot per job. */
-  slots: Uint8Array
-  /** Expected object checksum per job, when the store keeps them. */
-  sums?: Uint32Array
+  handles: SharedArrayBuffer
+  lengths: SharedArrayBuffer
+  slots: SharedArrayBuffer
+  sums: SharedArrayBuffer | undefined
+  pages: SharedArrayBuffer
+  status: SharedArrayBuffer
+  first: number
+  count: number
   dst: SharedArrayBuffer
   /** Byte offset of page 0 of the destination within `dst`. */
   dstOffset: number
-  status: SharedArrayBuffer
-  statusOffset: number
+  dstLength: number
 }
 
 /** Answered once the module (and the native addon) has loaded: the pool's readiness probe. */
@@ -68,33 +86,40 @@ export interface TaskResult {
 
 const setup = workerData as WorkerSetup
 const native = loadNative()
+const A = nativeAllocator()
 const codec = new native.Codec(setup.format, setup.level)
-const output = new Uint8Array(setup.output)
-const status = new Int32Array(setup.status)
+const pool = attachNativePool(setup.poolId)
+const ring: PoolTarget = {
+  status: new Int32Array(setup.status), lo: new Uint32Array(setup.lo), hi: new Uint32Array(setup.hi),
+  sums: setup.sums ? new Uint32Array(setup.sums) : null, page: 0,
+}
 const decoders: (NativeCodec | undefined)[] = []
 
 function compress(task: CompressTask): void {
   for (const p of task.pieces) {
     const src = new Uint8Array(p.src, p.srcOffset, p.count * 4096)
-    const target = p.out
-      ? { out: new Uint8Array(p.out), status: new Int32Array(p.status!), page: p.page }
-      : { out: output, status, page: p.page }
-    compressInBatches(codec, src, 0, p.count, target, setup.maxBatch, setup.threshold, setup.sameFilled)
+    const target: PoolTarget = p.own
+      ? { status: new Int32Array(p.own.status), lo: new Uint32Array(p.own.lo), hi: new Uint32Array(p.own.hi), sums: p.own.sums ? new Uint32Array(p.own.sums) : null, page: p.page }
+      : { ...ring, page: p.page }
+    compressInBatchesToPool(codec, pool, src, 0, p.count, target, setup.maxBatch, setup.threshold, setup.flags)
   }
 }
 
-function decompress(task: DecompressTask): void {
-  const arenas = task.arenas.map((a) => (a ? new Uint8Array(a) : undefined))
-  const dst = new Uint8Array(task.dst, task.dstOffset)
-  const { jobs, slots, sums } = task
-  const out = new Int32Array(task.status, task.statusOffset * 4, slots.length)
+function decompress(t: DecompressTask): void {
+  const { first, count } = t
+  const handles = new Uint32Array(t.handles, first * 4, count)
+  const lengths = new Uint32Array(t.lengths, first * 4, count)
+  const slots = new Uint8Array(t.slots, first, count)
+  const sums = t.sums ? new Uint32Array(t.sums, first * 4, count) : null
+  const pages = new Uint32Array(t.pages, first * 4, count)
+  const status = new Int32Array(t.status, first * 4, count)
+  const dst = new Uint8Array(t.dst, t.dstOffset, t.dstLength)
   // One native call per run of jobs in the same stream format (usually all of them).
-  for (let i = 0; i < slots.length; ) {
+  for (let i = 0; i < count; ) {
     let j = i + 1
-    while (j < slots.length && slots[j] === slots[i]) j++
-    const slot = slots[i]
-    const decoder = decoders[slot] ?? (decoders[slot] = new native.Codec(FORMATS[slot], 1))
-    decoder.decompressBatch(arenas, jobs.subarray(i * 4, j * 4), j - i, dst, out.subarray(i, j), sums?.subarray(i, j))
+    while (j < count && slots[j] === slots[i]) j++
+    const decoder = decoders[slots[i]] ?? (decoders[slots[i]] = new native.Codec(FORMATS[slots[i]], 1))
+    A.decompressManyFromPool(decoder, pool, handles.subarray(i, j), lengths.subarray(i, j), j - i, dst, pages.subarray(i, j), status.subarray(i, j), sums ? sums.subarray(i, j) : null)
     i = j
   }
 }

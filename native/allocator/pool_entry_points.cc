@@ -330,6 +330,95 @@ Napi::Value StoreObjectsJs(const Napi::CallbackInfo& info) {
   return Napi::Number::New(env, double(stored));
 }
 
+// Objects i of a batch at caller-chosen offsets: [offsets[i], offsets[i] + lengths[i]) must lie in
+// a buffer of `size` bytes. Returns false with a RangeError pending otherwise.
+static bool CheckPlacements(const Napi::Env& env, const uint32_t* offsets, const uint32_t* lengths, size_t count,
+                            size_t size) {
+  for (size_t i = 0; i < count; i++) {
+    if (lengths[i] < 1 || lengths[i] > kPageSize) {
+      return ThrowRange(env, "lengths[" + std::to_string(i) + "] must be in 1..4096");
+    }
+    if (uint64_t(offsets[i]) + lengths[i] > size) {
+      return ThrowRange(env, "object " + std::to_string(i) + " at offset " + std::to_string(offsets[i]) +
+                                 " does not fit in " + std::to_string(size) + " bytes");
+    }
+  }
+  return true;
+}
+
+static size_t ByteLength(const Napi::Value& v) { return v.As<Napi::TypedArray>().ByteLength(); }
+
+// gatherObjects(pool, handles, lengths, count, into: Uint8Array, offsets: Uint32Array)
+//   -> bytes copied, or kBadHandle when a handle names no live object of that length (nothing
+//   after it is copied). Object i goes to into[offsets[i]]. The writeback seam's gather.
+Napi::Value GatherObjectsJs(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Pool* pool = PoolObject::FromValue(env, info[0]);
+  if (!pool) return env.Undefined();
+  uint64_t count;
+  if (!UintArg(info, 3, "count", UINT32_MAX, &count)) return env.Undefined();
+  const uint32_t* handles = ArrayArg<uint32_t>(info, 1, "handles", napi_uint32_array, 0, count);
+  if (!handles) return env.Undefined();
+  const uint32_t* lengths = ArrayArg<uint32_t>(info, 2, "lengths", napi_uint32_array, 0, count);
+  if (!lengths) return env.Undefined();
+  const uint32_t* offsets = ArrayArg<uint32_t>(info, 5, "offsets", napi_uint32_array, 0, count);
+  if (!offsets) return env.Undefined();
+  uint8_t* into = ArrayArg<uint8_t>(info, 4, "into", napi_uint8_array, 0, 0);
+  if (!into) return env.Undefined();
+  if (!CheckPlacements(env, offsets, lengths, count, ByteLength(info[4]))) return env.Undefined();
+  Pool::AccessScope scope(*pool);
+  size_t bytes = 0;
+  for (size_t i = 0; i < count; i++) {
+    uint32_t length;
+    const uint8_t* obj = pool->Resolve(handles[i], &length);
+    if (!obj || length != lengths[i]) return Napi::Number::New(env, kBadHandle);
+    std::memcpy(into + offsets[i], obj, length);
+    bytes += length;
+  }
+  return Napi::Number::New(env, double(bytes));
+}
+
+// putObjects(pool, src: Uint8Array, offsets, lengths, count, handles: Uint32Array, checksums: Uint32Array | null)
+//   -> objects stored. Object i is src[offsets[i], + lengths[i]); handles[i] is 0 where no slot
+//   was had (pool at maxBytes), and checksums[i] the pool's checksum of what was stored (0 there).
+//   Every handle is written inside this call, so a caller that dies after it leaks nothing it
+//   cannot name. The writeback seam's put, and how device results reach the pool.
+Napi::Value PutObjectsJs(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Pool* pool = PoolObject::FromValue(env, info[0]);
+  if (!pool) return env.Undefined();
+  uint64_t count;
+  if (!UintArg(info, 4, "count", UINT32_MAX, &count)) return env.Undefined();
+  const uint32_t* offsets = ArrayArg<uint32_t>(info, 2, "offsets", napi_uint32_array, 0, count);
+  if (!offsets) return env.Undefined();
+  const uint32_t* lengths = ArrayArg<uint32_t>(info, 3, "lengths", napi_uint32_array, 0, count);
+  if (!lengths) return env.Undefined();
+  const uint8_t* src = ArrayArg<uint8_t>(info, 1, "src", napi_uint8_array, 0, 0);
+  if (!src) return env.Undefined();
+  if (!CheckPlacements(env, offsets, lengths, count, ByteLength(info[1]))) return env.Undefined();
+  uint32_t* handles = ArrayArg<uint32_t>(info, 5, "handles", napi_uint32_array, 0, count);
+  if (!handles) return env.Undefined();
+  uint32_t* sums = nullptr;
+  if (!IsAbsent(info, 6)) {
+    sums = ArrayArg<uint32_t>(info, 6, "checksums", napi_uint32_array, 0, count);
+    if (!sums) return env.Undefined();
+  }
+  ChecksumKind kind = KindOf(*pool);
+  Pool::AccessScope scope(*pool);
+  pool->AllocBatch(lengths, count, handles);
+  size_t stored = 0;
+  for (size_t i = 0; i < count; i++) {
+    uint32_t length;
+    uint8_t* slot = handles[i] ? pool->Resolve(handles[i], &length) : nullptr;
+    if (slot) {
+      std::memcpy(slot, src + offsets[i], lengths[i]);
+      stored++;
+    }
+    if (sums) sums[i] = slot && kind != ChecksumKind::kNone ? Checksum(kind, slot, lengths[i]) : 0;
+  }
+  return Napi::Number::New(env, double(stored));
+}
+
 // freeMany(pool, handles: Uint32Array, count, first = 0) -> objects freed. Zero handles are
 // skipped; a handle that names no live object (double free, garbage) is skipped and counted.
 Napi::Value FreeManyJs(const Napi::CallbackInfo& info) {
@@ -393,6 +482,8 @@ void RegisterAllocator(Napi::Env env, Napi::Object exports) {
   exports.Set("decompressManyFromPool", Napi::Function::New(env, DecompressManyFromPoolJs, "decompressManyFromPool"));
   exports.Set("readObjects", Napi::Function::New(env, ReadObjectsJs, "readObjects"));
   exports.Set("storeObjects", Napi::Function::New(env, StoreObjectsJs, "storeObjects"));
+  exports.Set("gatherObjects", Napi::Function::New(env, GatherObjectsJs, "gatherObjects"));
+  exports.Set("putObjects", Napi::Function::New(env, PutObjectsJs, "putObjects"));
   exports.Set("freeMany", Napi::Function::New(env, FreeManyJs, "freeMany"));
   exports.Set("checksumBytes", Napi::Function::New(env, ChecksumBytesJs, "checksumBytes"));
   exports.Set("livePools", Napi::Function::New(env, LivePoolsJs, "livePools"));

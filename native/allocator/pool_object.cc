@@ -31,6 +31,7 @@ Napi::Function PoolObject::Define(Napi::Env env) {
                          InstanceMethod<&PoolObject::Reserve>("reserve"),
                          InstanceMethod<&PoolObject::Unreserve>("unreserve"),
                          InstanceMethod<&PoolObject::TotalSize>("totalSize"),
+                         InstanceMethod<&PoolObject::ReservedBytes>("reservedBytes"),
                          InstanceMethod<&PoolObject::Stats>("stats"),
                          InstanceMethod<&PoolObject::Compact>("compact"),
                          InstanceMethod<&PoolObject::AllocMany>("allocMany"),
@@ -149,6 +150,13 @@ Napi::Value PoolObject::TotalSize(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Pool* pool = Open(env);
   return pool ? Napi::Number::New(env, double(pool->TotalSize())) : env.Undefined();
+}
+
+// The reserve() counter alone: admission reads it per folio, stats() would build every class.
+Napi::Value PoolObject::ReservedBytes(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Pool* pool = Open(env);
+  return pool ? Napi::Number::New(env, double(pool->Reserved())) : env.Undefined();
 }
 
 Napi::Value PoolObject::Stats(const Napi::CallbackInfo& info) {

@@ -27,6 +27,7 @@ class PoolObject : public Napi::ObjectWrap<PoolObject> {
   Napi::Value Reserve(const Napi::CallbackInfo& info);
   Napi::Value Unreserve(const Napi::CallbackInfo& info);
   Napi::Value TotalSize(const Napi::CallbackInfo& info);
+  Napi::Value ReservedBytes(const Napi::CallbackInfo& info);
   Napi::Value Stats(const Napi::CallbackInfo& info);
   Napi::Value Compact(const Napi::CallbackInfo& info);
   Napi::Value AllocMany(const Napi::CallbackInfo& info);

@@ -101,6 +101,7 @@ class Pool {
 
   // Admission: succeeds when pool_total_size + reserved + bytes <= limit (always without a limit).
   bool Reserve(uint64_t bytes);
+  uint64_t Reserved() const { return reserved_.load(std::memory_order_relaxed); }
   void Unreserve(uint64_t bytes);
 
   uint64_t TotalSize() const { return pages_used_.load(std::memory_order_relaxed) * 4096; }

@@ -16,10 +16,10 @@ import { describe, integerOption } from '../util/validate.js'
 export const PoolStatus = {
   /** compress: no slot could be had (pool at maxBytes, or out of handles); nothing was allocated for the page. */
   AllocFail: -5,
+  /** decode: the stored object does not match the expected checksum (DecodeStatus.Checksum). */
+  ChecksumMismatch: -12,
   /** decode/read: the handle names no live object of that length. */
-  BadHandle: -12,
-  /** decode: the stored object does not match the expected checksum. */
-  ChecksumMismatch: -13,
+  BadHandle: -13,
 } as const
 
 /** Flags of compressBatchToPool. */
@@ -99,6 +99,8 @@ export interface NativePool {
   reserve(bytes: number): boolean
   unreserve(bytes: number): void
   totalSize(): number
+  /** The reserve() counter (cheap; stats() builds every class). */
+  reservedBytes(): number
   stats(): NativePoolStats
   /** Moves objects out of sparse slabs (same class or up to 2× slot size); returns pages released. Handles stay valid. */
   compact(): number
@@ -126,6 +128,11 @@ interface NativeAllocatorAddon {
   ): number
   readObjects(pool: NativePool, handles: Uint32Array, lengths: Uint32Array, count: number, dst: Uint8Array): number
   storeObjects(pool: NativePool, src: Uint8Array, lengths: Uint32Array, count: number, handles: Uint32Array): number
+  gatherObjects(pool: NativePool, handles: Uint32Array, lengths: Uint32Array, count: number, into: Uint8Array, offsets: Uint32Array): number
+  putObjects(
+    pool: NativePool, src: Uint8Array, offsets: Uint32Array, lengths: Uint32Array, count: number,
+    handles: Uint32Array, checksums: Uint32Array | null,
+  ): number
   freeMany(pool: NativePool, handles: Uint32Array, count: number, first?: number): number
   checksumBytes(kind: number, bytes: Uint8Array, offset: number, length: number, pieces?: Uint32Array): number
   livePools(): number

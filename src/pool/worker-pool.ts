@@ -1,15 +1,22 @@
 /**
- * Software compression in a piscina worker pool. The costs it is designed
- * around (measured here): a piscina round trip is 25–120 µs, an lz4 page is
- * ~6 µs. So a task is never one page: queued folio pieces are coalesced into
- * tasks of up to TASK_PAGES pages, a large folio is split so every worker
- * shares it, and at most three tasks per worker are in flight (one running,
- * the others queued in its port to hide the round trip). Workers read the
- * store's staging copy in place and write into a shared output ring; a task
- * carries offsets and counts.
+ * Software compression in a piscina worker pool, straight into the store's
+ * native pool. The costs it is designed around (measured here): a piscina
+ * round trip is 25–120 µs, an lz4 page is ~6 µs. So a task is never one page:
+ * queued folio pieces are coalesced into tasks of up to TASK_PAGES pages, a
+ * large folio is split so every worker shares it, and at most three tasks per
+ * worker are in flight (one running, the others queued in its port to hide
+ * the round trip). Workers read the store's staging copy in place, allocate
+ * their objects in the pool, and write handles, lengths and checksums into a
+ * shared result ring; a task message carries offsets and counts, and its
+ * answer carries nothing but timing. The owner thread's work per folio is
+ * reading those words and publishing them.
  *
- * Nothing here waits for memory: a folio whose output does not fit in the ring
- * gets output buffers of its own. close() fails every piece not yet started
+ * A folio that fails (a worker died, close()) frees every object its pieces
+ * allocated before it rejects: each handle was written to the ring by the
+ * native call that allocated it, and a page never reached reads lo = 0.
+ *
+ * Nothing here waits for memory: a folio whose results do not fit in the ring
+ * gets result arrays of its own. close() fails every piece not yet started
  * with ClosedError, waits for the running tasks, then ends the threads, so no
  * task error can escape as an unhandled rejection.
  */
@@ -17,13 +24,18 @@ import { Piscina } from 'piscina'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { Worker } from 'node:worker_threads'
-import { PAGE_SIZE } from '../codecs/status.js'
 import type { StreamFormat } from '../codecs/formats.js'
-import type { BackendInfo, CompressBackend, CompressOptions, CompressResult, DecompressRequest } from '../codecs/backend.js'
+import { FORMATS } from '../codecs/formats.js'
+import {
+  NOT_REACHED, shareCount, shareStart,
+  type BackendInfo, type CompressBackend, type CompressOptions, type DecompressRequest, type PooledResult,
+} from '../codecs/backend.js'
 import { ClosedError } from '../errors.js'
-import { loadNative } from '../native.js'
+import { loadNative, type NativeCodec } from '../native.js'
 import { PageRing, type PageRun } from '../util/page-ring.js'
-import type { CompressPiece, CompressTask, DecompressTask, TaskResult, WorkerSetup } from '../../workers/page-worker.js'
+import { CompressToPool } from '../allocator/native-pool.js'
+import { freeResults, type StorePool } from '../allocator/object-pool.js'
+import type { CompressPiece, CompressTask, DecompressTask, OwnResults, TaskResult, WorkerSetup } from '../../workers/page-worker.js'
 
 /**
  * Pages per task: large enough that a task's cost on the owner thread (post,
@@ -54,49 +66,62 @@ export interface WorkerPoolOptions {
   workers: number
   threshold: number
   sameFilled: boolean
-  /** Output ring size in pages. Default max(4096, 1024 × workers). */
+  /** Keep incompressible pages as raw objects (else they come back rejected, with nothing allocated). */
+  storeIncompressible: boolean
+  /** The store's pool: workers attach to it by id and allocate in it. */
+  pool: StorePool
+  /** Result ring size in pages (16 bytes each). Default max(4096, 1024 × workers), as the staging ring. */
   ringPages?: number
+}
+
+interface Results {
+  status: Int32Array
+  lo: Uint32Array
+  hi: Uint32Array
+  sums: Uint32Array | undefined
 }
 
 export class WorkerPoolBackend implements CompressBackend {
   readonly info: BackendInfo
   readonly synchronous = false
   readonly minDecompressBatch = LOAD_MANY_INLINE_PAGES
+  readonly decodeShares: number
   readonly ready: Promise<void>
   private readonly piscina: Piscina
   private readonly ring: PageRing
-  private readonly output: Uint8Array
-  private readonly status: Int32Array
+  private readonly results: Results
   private readonly queue: QueuedPiece[] = []
   private readonly maxTasksInFlight: number
   private tasksInFlight = 0
   private readonly running = new Set<Promise<unknown>>()
+  private readonly pool: StorePool
+  private readonly decoders: (NativeCodec | undefined)[] = []
   private closing: Promise<void> | undefined
   // Counters
   private tasks = 0
   private pagesCompressed = 0
   private decompressTasks = 0
+  private pagesDecodedHere = 0
   private workerFailures = 0
+  private objectsFreedOnFailure = 0
   private readonly busyNs = new Map<number, number>()
 
   constructor(private readonly options: WorkerPoolOptions) {
     const native = loadNative()
-    // 4096 pages (16 MiB, virtual until touched): a smaller ring sent folios to
-    // private buffers often enough to cost ~10–20% throughput (measured at 1024).
+    this.pool = options.pool
+    // As large as the store's staging ring: a folio that got staging space gets result space.
     const ringPages = options.ringPages ?? Math.max(4096, 1024 * options.workers)
     this.ring = new PageRing(ringPages)
-    const output = new SharedArrayBuffer(ringPages * PAGE_SIZE)
-    const status = new SharedArrayBuffer(ringPages * 4)
-    this.output = new Uint8Array(output)
-    this.status = new Int32Array(status)
+    const shared = makeShared(ringPages, options.pool.checksummed)
+    this.results = views(shared)
     const setup: WorkerSetup = {
       format: options.format,
       level: options.level,
       maxBatch: options.maxBatch,
       threshold: options.threshold,
-      sameFilled: options.sameFilled,
-      output,
-      status,
+      flags: (options.sameFilled ? CompressToPool.SameFilled : 0) | (options.storeIncompressible ? CompressToPool.StoreRaw : 0),
+      poolId: options.pool.id,
+      ...shared,
     }
     this.piscina = new Piscina({
       filename: WORKER_FILE,
@@ -109,6 +134,8 @@ export class WorkerPoolBackend implements CompressBackend {
       concurrentTasksPerWorker: 2,
     })
     this.maxTasksInFlight = options.workers * 3
+    // The calling thread takes a share of every batched decode: it would otherwise only wait.
+    this.decodeShares = options.workers + 1
     // Every worker must finish loading the addon before the pool is used or
     // destroyed: terminating a thread inside a native module's init is fatal.
     this.ready = Promise.all(Array.from({ length: options.workers * 2 }, () => this.track(this.piscina.run({ op: 'ping' })))).then(() => undefined)
@@ -132,15 +159,20 @@ export class WorkerPoolBackend implements CompressBackend {
   }
 
   /** `pages` must live in shared memory the caller owns until the promise settles (the store's staging copy). */
-  async compress(pages: Uint8Array, count: number, options: CompressOptions): Promise<CompressResult> {
+  async compress(pages: Uint8Array, count: number, options: CompressOptions): Promise<PooledResult> {
     if (this.closing) throw new ClosedError('worker pool')
     if (!(pages.buffer instanceof SharedArrayBuffer)) throw new TypeError('worker pool input must be in shared memory')
-    if (options.threshold !== this.options.threshold || options.detectSameFilled !== this.options.sameFilled) {
+    if (options.threshold !== this.options.threshold || options.detectSameFilled !== this.options.sameFilled ||
+        (options.storeIncompressible ?? false) !== this.options.storeIncompressible) {
       throw new TypeError('worker pool options are fixed when the pool starts')
     }
     const run = this.ring.take(count)
-    const own = run ? undefined : { out: new SharedArrayBuffer(count * PAGE_SIZE), status: new SharedArrayBuffer(count * 4) }
+    const own = run ? undefined : makeShared(count, this.pool.checksummed)
     const base = run ? run.start : 0
+    const out = own ? views(own) : slice(this.results, base, count)
+    // Slots are reused: a page no task reaches must not name a previous folio's object.
+    out.status.fill(NOT_REACHED)
+    out.lo.fill(0)
     try {
       await new Promise<void>((resolve, reject) => {
         const folio: FolioJob = {
@@ -148,66 +180,60 @@ export class WorkerPoolBackend implements CompressBackend {
           error: undefined,
           settle: (error) => (error ? reject(error) : resolve()),
         }
-        // Split on TASK_PAGES: a batch (≤ maxBatch pages) never straddles pieces while maxBatch divides 128.
         for (let first = 0; first < count; first += TASK_PAGES) {
           const n = Math.min(TASK_PAGES, count - first)
           const piece: CompressPiece = {
-            src: pages.buffer as SharedArrayBuffer, srcOffset: pages.byteOffset + first * PAGE_SIZE, count: n, page: base + first,
+            src: pages.buffer as SharedArrayBuffer, srcOffset: pages.byteOffset + first * PAGE_BYTES, count: n, page: base + first,
           }
-          if (own) Object.assign(piece, own)
+          if (own) piece.own = own
           this.queue.push({ piece, folio })
         }
         this.pump()
       })
     } catch (err) {
+      // Every piece has settled: whatever the workers allocated is named in `out`.
+      this.objectsFreedOnFailure += freeResults(this.pool, out.status, out.lo, count)
       if (run) this.ring.release(run)
       throw err
     }
-    return this.result(run, own, count)
+    return { pooled: true, ...out, release: () => { if (run) this.ring.release(run) } }
   }
 
-  /** Decodes a loadMany batch across the workers; jobs are dealt round-robin so every task starts with its longest. */
+  /**
+   * Decodes a loadMany batch: the jobs come laid out in decodeShares shares
+   * (largest first, dealt round-robin); shares 0..workers-1 go to the workers,
+   * the last is decoded here while they run.
+   */
   async decompressMany(request: DecompressRequest): Promise<void> {
     if (this.closing) throw new ClosedError('worker pool')
-    const { jobs, slots, sums, count, dst, status } = request
-    if (!(dst.buffer instanceof SharedArrayBuffer) || !(status.buffer instanceof SharedArrayBuffer)) {
-      throw new TypeError('loadMany destinations must be in shared memory')
+    const { count, dst } = request
+    const arrays = [request.handles, request.lengths, request.slots, request.dstPages, request.status, dst]
+    if (request.sums) arrays.push(request.sums)
+    if (arrays.some((a) => !(a.buffer instanceof SharedArrayBuffer)) || arrays.some((a) => a !== dst && a.byteOffset !== 0)) {
+      throw new TypeError('loadMany jobs and destinations must be in shared memory (jobs from offset 0)')
     }
-    const tasks = Math.min(this.options.workers, Math.ceil(count / (LOAD_MANY_INLINE_PAGES / 2)))
+    const shares = this.decodeShares
     const runs: Promise<TaskResult>[] = []
-    // Submission order is task by task: the status words of task t follow those of task t-1.
-    const order = new Int32Array(count)
-    let statusOffset = 0
-    for (let t = 0; t < tasks; t++) {
-      const n = Math.ceil((count - t) / tasks)
-      const taskJobs = new Int32Array(n * 4)
-      const taskSlots = new Uint8Array(n)
-      const taskSums = sums ? new Uint32Array(n) : undefined
-      const used: (SharedArrayBuffer | undefined)[] = []
-      for (let local = 0, j = t; j < count; j += tasks, local++) {
-        taskJobs.set(jobs.subarray(j * 4, j * 4 + 4), local * 4)
-        taskSlots[local] = slots[j]
-        if (taskSums) taskSums[local] = sums![j]
-        order[statusOffset + local] = j
-        const arena = jobs[j * 4]
-        used[arena] ??= request.arenas[arena]?.buffer as SharedArrayBuffer | undefined
-      }
+    for (let s = 0; s < shares - 1; s++) {
+      const n = shareCount(count, shares, s)
+      if (n === 0) continue
+      const sab = (a: ArrayBufferView) => a.buffer as SharedArrayBuffer
       const task: DecompressTask = {
-        op: 'decompress', arenas: used, jobs: taskJobs, slots: taskSlots, sums: taskSums,
-        dst: dst.buffer as SharedArrayBuffer, dstOffset: dst.byteOffset,
-        status: status.buffer as SharedArrayBuffer, statusOffset: status.byteOffset / 4 + statusOffset,
+        op: 'decompress',
+        handles: sab(request.handles), lengths: sab(request.lengths), slots: sab(request.slots),
+        sums: request.sums ? sab(request.sums) : undefined, pages: sab(request.dstPages), status: sab(request.status),
+        first: shareStart(count, shares, s), count: n,
+        dst: sab(dst), dstOffset: dst.byteOffset, dstLength: dst.byteLength,
       }
-      statusOffset += n
       this.decompressTasks++
       runs.push(this.track(this.piscina.run(task)) as Promise<TaskResult>)
     }
+    const mine = shareCount(count, shares, shares - 1)
+    if (mine > 0) this.decodeHere(request, shareStart(count, shares, shares - 1), mine)
     const results = await Promise.allSettled(runs)
     for (const r of results) if (r.status === 'fulfilled') this.addBusy(r.value)
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected')
     if (failed) throw this.closing ? new ClosedError('worker pool') : failed.reason
-    // Status words were written in task order; put them back in job order.
-    const byTask = status.slice(0, count)
-    for (let k = 0; k < count; k++) status[order[k]] = byTask[k]
   }
 
   stats(): Record<string, number> {
@@ -215,13 +241,15 @@ export class WorkerPoolBackend implements CompressBackend {
       workers: this.options.workers,
       tasks: this.tasks,
       decompress_tasks: this.decompressTasks,
+      pages_decoded_on_caller: this.pagesDecodedHere,
       pages_compressed: this.pagesCompressed,
       queue_depth: this.queue.length,
       tasks_in_flight: this.tasksInFlight,
-      output_ring_pages: this.ring.capacity,
-      output_ring_peak_pages: this.ring.peakPages,
-      output_ring_misses: this.ring.misses,
+      result_ring_pages: this.ring.capacity,
+      result_ring_peak_pages: this.ring.peakPages,
+      result_ring_misses: this.ring.misses,
       worker_failures: this.workerFailures,
+      objects_freed_on_failure: this.objectsFreedOnFailure,
     }
     let i = 0
     for (const [, ns] of [...this.busyNs].sort((a, b) => a[0] - b[0])) s[`worker${i++}_busy_ms`] = ns / 1e6
@@ -244,13 +272,17 @@ export class WorkerPoolBackend implements CompressBackend {
     await this.piscina.destroy()
   }
 
-  private result(run: PageRun | undefined, own: { out: SharedArrayBuffer; status: SharedArrayBuffer } | undefined, count: number): CompressResult {
-    if (own) return { status: new Int32Array(own.status), out: new Uint8Array(own.out), release: () => {} }
-    return {
-      status: this.status.subarray(run!.start, run!.start + count),
-      out: this.output.subarray(run!.start * PAGE_SIZE, (run!.start + count) * PAGE_SIZE),
-      release: () => this.ring.release(run!),
+  /** The calling thread's share of a decode batch, with this thread's decoders. */
+  private decodeHere(r: DecompressRequest, first: number, count: number): void {
+    for (let i = first, end = first + count; i < end; ) {
+      let j = i + 1
+      while (j < end && r.slots[j] === r.slots[i]) j++
+      const slot = r.slots[i]
+      const decoder = this.decoders[slot] ?? (this.decoders[slot] = new (loadNative().Codec)(FORMATS[slot], 1))
+      r.pool.decodeMany(decoder, r.handles.subarray(i, j), r.lengths.subarray(i, j), j - i, r.dst, r.dstPages.subarray(i, j), r.status.subarray(i, j), r.sums?.subarray(i, j))
+      i = j
     }
+    this.pagesDecodedHere += count
   }
 
   /** Starts tasks while fewer than three per worker are in flight, coalescing queued pieces. */
@@ -299,5 +331,30 @@ export class WorkerPoolBackend implements CompressBackend {
 
   private addBusy(result: TaskResult): void {
     this.busyNs.set(result.threadId, (this.busyNs.get(result.threadId) ?? 0) + result.busyNs)
+  }
+}
+
+const PAGE_BYTES = 4096
+
+function makeShared(pages: number, checksummed: boolean): OwnResults {
+  return {
+    status: new SharedArrayBuffer(pages * 4),
+    lo: new SharedArrayBuffer(pages * 4),
+    hi: new SharedArrayBuffer(pages * 4),
+    sums: checksummed ? new SharedArrayBuffer(pages * 4) : undefined,
+  }
+}
+
+function views(s: OwnResults): Results {
+  return {
+    status: new Int32Array(s.status), lo: new Uint32Array(s.lo), hi: new Uint32Array(s.hi),
+    sums: s.sums ? new Uint32Array(s.sums) : undefined,
+  }
+}
+
+function slice(r: Results, start: number, count: number): Results {
+  return {
+    status: r.status.subarray(start, start + count), lo: r.lo.subarray(start, start + count),
+    hi: r.hi.subarray(start, start + count), sums: r.sums?.subarray(start, start + count),
   }
 }

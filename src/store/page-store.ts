@@ -8,19 +8,26 @@
  * folio is all or nothing (docs/reliability.md).
  *
  * storeFolio() reads top-down like zswap_store():
- *   validate → admit (reserve the pool limit) → take the caller's bytes (a copy,
- *   for asynchronous backends) → mark the keys Pending (their old entries are
- *   dead: replaced, or erased if this store fails — zswap's check_old)
- *   → compress every page (in batches, by the backend) → allocate every object
- *   → publish the keys still Pending under this store's ticket.
+ *   validate → admit (reserve the pool limit in the pool) → take the caller's
+ *   bytes (a copy, for asynchronous backends) → mark the keys Pending (their
+ *   old entries are dead: replaced, or erased if this store fails — zswap's
+ *   check_old) → compress every page straight into the pool (the backend's
+ *   threads allocate; a device's results are put in one native call) → check
+ *   every page (all or nothing: a failed folio frees every object it got)
+ *   → publish the keys still Pending under this store's ticket, free the
+ *   objects of the others.
+ *
+ * The pool is native (src/allocator/object-pool.ts): the owner thread never
+ * copies an object; its work per folio is one pass over the result words.
  */
 import { BackendUnavailableError, ClosedError, DecompressError, InvalidArgumentError, StoreRejectedError, ZstashError, type RejectReason } from '../errors.js'
 import { PAGE_SIZE, PageStatus, DecodeStatus, decodeStatusName } from '../codecs/status.js'
 import { formatId, FORMATS, type StreamFormat } from '../codecs/formats.js'
-import type { BackendInfo, CompressBackend, CompressResult } from '../codecs/backend.js'
+import { shareStart, type BackendInfo, type CompressBackend, type CompressResult, type PooledResult } from '../codecs/backend.js'
 import { CpuBackend } from '../codecs/cpu-backend.js'
 import { loadNative, type NativeAddon, type NativeCodec } from '../native.js'
-import { ZsPool, type PoolStats } from '../allocator/zs-pool.js'
+import { StorePool, freeResults, type PoolStats } from '../allocator/object-pool.js'
+import { PoolStatus } from '../allocator/native-pool.js'
 import { EntryKind, EntryTable } from '../entries/entry-table.js'
 import { Staging } from '../folio/staging.js'
 import { ZswapCounters, folioSizeName } from './counters.js'
@@ -76,6 +83,11 @@ export interface PageStoreStats {
   /** Entry table + allocator metadata, in bytes, and per stored page. */
   metadata_bytes: number
   metadata_bytes_per_page: number
+  /**
+   * Bytes per stored page beyond the compressed data, fragmentation included:
+   * (pool_total_size − Σ object lengths + metadata) / stored pages.
+   */
+  overhead_bytes_per_page: number
   pool: PoolStats
   backend: BackendInfo & { counters: Record<string, number> }
 }
@@ -94,7 +106,7 @@ export class PageStore {
   private readonly formatSlot: number
   private readonly decoders: NativeCodec[]
   private readonly native: NativeAddon
-  private readonly pool: ZsPool
+  private readonly pool: StorePool
   private readonly entries = new EntryTable()
   private readonly counters = new ZswapCounters()
   private readonly admission: Admission
@@ -103,30 +115,29 @@ export class PageStore {
   private readonly keyRanges = new KeyRanges()
   private closing: Promise<void> | undefined
   private finalStats: PageStoreStats | undefined
-  // Scratch for one folio at a time (the commit is synchronous): no per-page objects.
-  private readonly handles = new Uint32Array(MAX_FOLIO_PAGES)
-  private readonly sums = new Uint32Array(MAX_FOLIO_PAGES)
-  // Copy plans: [arena, offset, source offset, length] per object.
-  private readonly compressedPlan = new Int32Array(MAX_FOLIO_PAGES * 4)
-  private readonly rawPlan = new Int32Array(MAX_FOLIO_PAGES * 4);
+  // Scratch for one folio at a time (commits are synchronous): no per-page objects.
+  private readonly freeList = new Uint32Array(MAX_FOLIO_PAGES)
+  private readonly put = {
+    status: new Int32Array(MAX_FOLIO_PAGES), lo: new Uint32Array(MAX_FOLIO_PAGES), hi: new Uint32Array(MAX_FOLIO_PAGES),
+    sums: new Uint32Array(MAX_FOLIO_PAGES), offsets: new Uint32Array(MAX_FOLIO_PAGES), lengths: new Uint32Array(MAX_FOLIO_PAGES),
+    handles: new Uint32Array(MAX_FOLIO_PAGES), pages: new Uint32Array(MAX_FOLIO_PAGES), objectSums: new Uint32Array(MAX_FOLIO_PAGES),
+  };
   [TEST_HOOKS]?: TestHooks
 
   static async open(options?: PageStoreOptions): Promise<PageStore> {
     return openPageStore(options)
   }
 
-  /** @internal Use PageStore.open(). */
-  constructor(options: ResolvedOptions, backend: CompressBackend) {
+  /** @internal Use PageStore.open(). The store owns `pool` (its backend allocates in it) and closes it. */
+  constructor(options: ResolvedOptions, backend: CompressBackend, pool: StorePool) {
     this.options = Object.freeze({ ...options })
     this.backend = backend
     this.native = loadNative()
     this.formatSlot = formatId(backend.info.format)
     // One CPU decoder per format: an entry is read back by its format, whatever wrote it.
     this.decoders = FORMATS.map((f: StreamFormat) => new this.native.Codec(f, 1))
-    // The allocator's hard cap backs up the admission check: even a folio whose
-    // objects open new slabs cannot take the pool past the limit by more than a slab run.
-    this.pool = new ZsPool({ maxBytes: options.maxPoolBytes + POOL_CAP_SLACK })
-    this.admission = new Admission(options.maxPoolBytes, options.acceptThresholdPercent)
+    this.pool = pool
+    this.admission = new Admission(pool, options.maxPoolBytes, options.acceptThresholdPercent)
     this.staging = backend.synchronous ? undefined : new Staging(STAGING_PAGES)
   }
 
@@ -151,7 +162,7 @@ export class PageStore {
   }
 
   private async store(firstKey: number, src: Uint8Array, n: number): Promise<void> {
-    if (!this.admission.admit(n, this.pool.totalSize())) {
+    if (!this.admission.admit(n)) {
       this.counters.pool_limit_hit++
       this.eraseKeys(firstKey, n)
       throw this.rejection(firstKey, n, 'pool_limit', `pool is at its limit (${this.pool.totalSize()} bytes used, ${this.admission.reservedBytes} reserved, of ${this.options.maxPoolBytes})`)
@@ -162,15 +173,22 @@ export class PageStore {
     const input = staged?.bytes ?? src
     this.markPending(firstKey, n, ticket)
     this.inflight.stage(ticket, input)
-    let result: CompressResult | undefined
+    let result: CompressResult | PooledResult | undefined
+    let owned: PooledResult | undefined
     try {
       const pending = this.backend.compress(input, n, {
         threshold: this.options.incompressibleThreshold, detectSameFilled: this.options.sameFilled,
+        storeIncompressible: this.options.storeIncompressible,
       })
       result = pending instanceof Promise ? await pending : pending
+      // From here until publish(), every object of the folio is this call's to free.
+      owned = 'pooled' in result ? result : this.putResult(n, input, result)
       this.checkOpen()
-      this.commit(firstKey, n, ticket, input, result)
+      this.check(firstKey, n, owned)
+      this.publish(firstKey, n, ticket, owned)
+      owned = undefined
     } catch (err) {
+      if (owned) freeResults(this.pool, owned.status, owned.lo, n)
       this.abandon(firstKey, n, ticket)
       throw this.storeError(err, firstKey, n)
     } finally {
@@ -264,7 +282,7 @@ export class PageStore {
   }
 
   /** Test support: the order in which the last batched loadMany submitted its pages (indexes into keys). */
-  lastLoadManyOrder: number[] = []
+  lastLoadManyOrder: ArrayLike<number> = []
 
   /**
    * Same-filled, raw and pending pages are copied here at once; compressed
@@ -303,28 +321,35 @@ export class PageStore {
       }
     }
     order.sort()
-    const jobs = new Int32Array(count * 4)
-    const slots = new Uint8Array(count)
-    const sums = this.options.checksum ? new Uint32Array(count) : undefined
-    const submitted: number[] = new Array(count)
+    // Jobs in shared arrays the workers read in place, dealt into the backend's
+    // shares: job k (k-th largest) goes to share k % shares, so each starts with its longest.
+    const shares = Math.max(1, this.backend.decodeShares ?? 1)
+    const shared = (bytes: number) => new SharedArrayBuffer(Math.max(bytes, 4))
+    const handles = new Uint32Array(shared(count * 4), 0, count)
+    const lengths = new Uint32Array(shared(count * 4), 0, count)
+    const slots = new Uint8Array(shared(count), 0, count)
+    const dstPages = new Uint32Array(shared(count * 4), 0, count)
+    const status = new Int32Array(shared(count * 4), 0, count)
+    const sums = this.options.checksum ? new Uint32Array(shared(count * 4), 0, count) : undefined
+    const starts = new Uint32Array(shares)
+    for (let s = 0; s < shares; s++) starts[s] = shareStart(count, shares, s)
+    const submitted = new Uint32Array(count)
     for (let k = 0; k < count; k++) {
       const i = order[k] % 2 ** 32
       submitted[k] = i
+      const at = starts[k % shares] + Math.floor(k / shares)
       this.entries.findAny(keys[i])
-      this.pool.locate(this.entries.lo)
-      jobs[k * 4] = this.pool.arenaIndex
-      jobs[k * 4 + 1] = this.pool.offset
-      jobs[k * 4 + 2] = this.entries.hi
-      jobs[k * 4 + 3] = i
-      slots[k] = this.entries.slot
-      if (sums) sums[k] = this.entries.sum
+      handles[at] = this.entries.lo
+      lengths[at] = this.entries.hi
+      slots[at] = this.entries.slot
+      dstPages[at] = i
+      if (sums) sums[at] = this.entries.sum
     }
     this.lastLoadManyOrder = submitted
-    const status = new Int32Array(new SharedArrayBuffer(count * 4))
     let failure: ZstashError | undefined
     this.asyncReaders++
     try {
-      await this.backend.decompressMany!({ arenas: this.pool.arenaBytes(), jobs, slots, sums, count, dst, status })
+      await this.backend.decompressMany!({ pool: this.pool, handles, lengths, slots, sums, dstPages, count, dst, status })
     } catch (err) {
       failure = err instanceof ZstashError ? err
         : new DecompressError(keys[submitted[0]], 0, `the batched decoder failed: ${(err as Error)?.message ?? err}`, { cause: err })
@@ -335,7 +360,7 @@ export class PageStore {
       for (let k = 0; k < count; k++) {
         if (status[k] !== PAGE_SIZE) {
           this.counters.decompress_fail++
-          if (firstBad < 0 || submitted[k] < firstBad) { firstBad = submitted[k]; badStatus = status[k] }
+          if (firstBad < 0 || dstPages[k] < firstBad) { firstBad = dstPages[k]; badStatus = status[k] }
         }
       }
       if (firstBad >= 0) failure = new DecompressError(keys[firstBad], badStatus, decodeStatusName(badStatus))
@@ -388,9 +413,10 @@ export class PageStore {
   /** Moves objects to release partly used slabs; returns the bytes released. */
   compact(): number {
     this.checkOpen()
-    // Workers may be reading objects in place; moving them now would hand them stale bytes.
-    if (this.asyncReaders > 0) return 0
-    return this.pool.compact((visit) => this.entries.relocateObjects(visit)) * PAGE_SIZE
+    // Safe with batched loads in flight: a move holds the pool's move lock
+    // exclusively, every read of object bytes holds it shared for its whole
+    // native call, and a moved object keeps its handle (object-pool.ts).
+    return this.pool.compact() * PAGE_SIZE
   }
 
   /**
@@ -418,6 +444,7 @@ export class PageStore {
     const c = this.counters
     const pool = this.pool.stats()
     const metadata = this.entries.metadataBytes() + pool.metadata_bytes
+    const stored = this.entries.size
     const folios: Record<string, number> = {}
     for (const [pages, count] of [...c.zswpoutByPages].sort((a, b) => a[0] - b[0])) folios[folioSizeName(pages)] = count
     return {
@@ -436,9 +463,10 @@ export class PageStore {
       zswpin: c.zswpin,
       zswpout_folios: folios,
       stores_in_flight: this.inflight.folios,
-      reserved_bytes: this.admission.reservedBytes,
+      reserved_bytes: this.finalStats ? 0 : this.admission.reservedBytes,
       metadata_bytes: metadata,
-      metadata_bytes_per_page: this.entries.size ? metadata / this.entries.size : 0,
+      metadata_bytes_per_page: stored ? metadata / stored : 0,
+      overhead_bytes_per_page: stored ? (pool.pool_total_size - pool.object_bytes + metadata) / stored : 0,
       pool,
       backend: { ...this.backend.info, counters: { ...this.backend.stats(), ...this.staging?.stats() } },
     }
@@ -460,6 +488,8 @@ export class PageStore {
     } finally {
       await this.inflight.idle()
       this.finalStats = this.statsNow()
+      // Workers hold their own references to the pool and drop them as they end.
+      this.pool.close()
     }
   }
 
@@ -483,33 +513,110 @@ export class PageStore {
     }
   }
 
-  /** Allocates every object (all or nothing), then publishes the keys still Pending under `ticket`. */
-  private commit(firstKey: number, n: number, ticket: number, input: Uint8Array, result: CompressResult): void {
-    this.allocateAll(firstKey, n, input, result)
-    const { status, out } = result
-    const c = this.counters
+  /**
+   * All or nothing: every page must have its object (or be same-filled) before
+   * any is published. Throws the folio's rejection; the caller frees the objects.
+   */
+  private check(firstKey: number, n: number, r: PooledResult): void {
+    const { status, lo } = r
+    const failAlloc = this[TEST_HOOKS]?.failAlloc
+    for (let i = 0; i < n; i++) {
+      const s = status[i]
+      if (s > 0 || s === PageStatus.SameFilled || (s === PageStatus.Incompressible && lo[i] !== 0)) {
+        if (failAlloc?.(firstKey + i) && s !== PageStatus.SameFilled) this.allocFailed(firstKey, n, i)
+        continue
+      }
+      if (s === PoolStatus.AllocFail) this.allocFailed(firstKey, n, i)
+      if (s === PageStatus.Incompressible) {
+        this.counters.reject_compress_poor++
+        throw this.rejection(firstKey, n, 'compress_poor', `page ${firstKey + i} is incompressible and storeIncompressible is off`, firstKey + i)
+      }
+      this.counters.reject_compress_fail++
+      throw this.rejection(firstKey, n, 'compress_fail', `page ${firstKey + i} failed to compress (status ${s})`, firstKey + i)
+    }
+  }
+
+  private allocFailed(firstKey: number, n: number, i: number): never {
+    if (this.admission.limited) {
+      this.counters.pool_limit_hit++
+      throw this.rejection(firstKey, n, 'pool_limit', `no room under the pool limit for page ${firstKey + i}`, firstKey + i)
+    }
+    this.counters.reject_alloc_fail++
+    throw this.rejection(firstKey, n, 'alloc_fail', `no pool memory for page ${firstKey + i}`, firstKey + i)
+  }
+
+  /**
+   * Publishes the keys still Pending under `ticket`; the objects of keys a
+   * later call replaced meanwhile are freed (one native call). Cannot fail.
+   */
+  private publish(firstKey: number, n: number, ticket: number, r: PooledResult): void {
+    const { status, lo, hi, sums } = r
+    const { entries, counters: c, freeList, formatSlot } = this
+    let superseded = 0
     for (let i = 0; i < n; i++) {
       const key = firstKey + i
       const s = status[i]
-      const length = s > 0 ? s : PAGE_SIZE
-      if (!this.entries.isPendingFor(key, ticket)) {
-        // A later call replaced this key while it compressed: its object is not needed.
-        if (s !== PageStatus.SameFilled) this.freeObject(this.handles[i], length)
+      if (!entries.isPendingFor(key, ticket)) {
+        if (s !== PageStatus.SameFilled) freeList[superseded++] = lo[i]
         continue
       }
       // An exclusive readahead that took the pending page keeps its claim on the published one.
-      const taken = this.entries.taken
+      const taken = entries.taken
       if (s === PageStatus.SameFilled) {
-        const at = i * PAGE_SIZE
-        this.entries.set(key, EntryKind.SameFilled, this.formatSlot, readU32(out, at), readU32(out, at + 4))
+        entries.set(key, EntryKind.SameFilled, formatSlot, lo[i], hi[i])
         c.same_filled_pages++
       } else {
-        this.entries.set(key, s > 0 ? EntryKind.Compressed : EntryKind.Raw, this.formatSlot, this.handles[i], length, this.sums[i])
-        c.compressed_bytes += length
+        entries.set(key, s > 0 ? EntryKind.Compressed : EntryKind.Raw, formatSlot, lo[i], hi[i], sums ? sums[i] : 0)
+        c.compressed_bytes += hi[i]
         if (s <= 0) c.stored_incompressible_pages++
       }
-      if (taken) this.entries.setTaken(true)
+      if (taken) entries.setTaken(true)
     }
+    if (superseded > 0) this.freeObjects(freeList, superseded)
+  }
+
+  /**
+   * A device compressed into its own buffers: put every object into the pool
+   * in one native call, and describe the folio as a pooled result. Raw pages
+   * (kept incompressible ones) are copied from the input into their output
+   * slots first, so the call has one source. Returns arrays of this store's
+   * scratch (one folio at a time: the caller is synchronous until publish).
+   */
+  private putResult(n: number, input: Uint8Array, result: CompressResult): PooledResult {
+    const { status: st, out } = result
+    const p = this.put
+    let m = 0
+    for (let i = 0; i < n; i++) {
+      const s = st[i]
+      p.status[i] = s
+      p.lo[i] = 0
+      p.hi[i] = 0
+      if (s === PageStatus.SameFilled) {
+        p.lo[i] = readU32(out, i * PAGE_SIZE)
+        p.hi[i] = readU32(out, i * PAGE_SIZE + 4)
+        continue
+      }
+      let length = 0
+      if (s > 0 && s < PAGE_SIZE) length = s
+      else if (s === PageStatus.Incompressible && this.options.storeIncompressible) {
+        out.set(input.subarray(i * PAGE_SIZE, (i + 1) * PAGE_SIZE), i * PAGE_SIZE)
+        length = PAGE_SIZE
+      }
+      if (length === 0) continue
+      p.offsets[m] = i * PAGE_SIZE
+      p.lengths[m] = length
+      p.pages[m++] = i
+    }
+    const sums = this.pool.checksummed ? p.sums : undefined
+    this.pool.put(out, p.offsets, p.lengths, m, p.handles, sums ? p.objectSums : undefined)
+    for (let k = 0; k < m; k++) {
+      const i = p.pages[k]
+      if (p.handles[k] === 0) p.status[i] = PoolStatus.AllocFail
+      p.lo[i] = p.handles[k]
+      p.hi[i] = p.lengths[k]
+      if (sums) sums[i] = p.objectSums[k]
+    }
+    return { pooled: true, status: p.status, lo: p.lo, hi: p.hi, sums, release: () => {} }
   }
 
   /** A failed store erases the keys it still owns; keys a later call replaced are left alone. */
@@ -520,69 +627,6 @@ export class PageStore {
   /** Erases every key of a folio rejected before it was admitted (the store was issued; its keys' old pages are dead). */
   private eraseKeys(firstKey: number, n: number): void {
     for (let i = 0; i < n; i++) this.dropEntry(firstKey + i)
-  }
-
-  /**
-   * Gives every page an object (or a fill word) without publishing anything.
-   * The bytes are copied only once every allocation succeeded, in one native
-   * call per source, which also takes each object's checksum.
-   */
-  private allocateAll(firstKey: number, n: number, input: Uint8Array, result: CompressResult): void {
-    const { status, out } = result
-    const { handles, compressedPlan, rawPlan } = this
-    const failAlloc = this[TEST_HOOKS]?.failAlloc
-    let compressed = 0
-    let raw = 0
-    for (let i = 0; i < n; i++) {
-      const s = status[i]
-      if (s === PageStatus.SameFilled) {
-        handles[i] = 0
-        continue
-      }
-      let length: number
-      if (s > 0 && s <= PAGE_SIZE) {
-        length = s
-      } else if (s === PageStatus.Incompressible && this.options.storeIncompressible) {
-        length = PAGE_SIZE
-      } else {
-        this.freeHandles(i, status)
-        if (s === PageStatus.Incompressible) {
-          this.counters.reject_compress_poor++
-          throw this.rejection(firstKey, n, 'compress_poor', `page ${firstKey + i} is incompressible and storeIncompressible is off`, firstKey + i)
-        }
-        this.counters.reject_compress_fail++
-        throw this.rejection(firstKey, n, 'compress_fail', `page ${firstKey + i} failed to compress (status ${s})`, firstKey + i)
-      }
-      const handle = failAlloc?.(firstKey + i) ? 0 : this.pool.alloc(length)
-      if (handle === 0) {
-        this.freeHandles(i, status)
-        if (this.admission.limited) {
-          this.counters.pool_limit_hit++
-          throw this.rejection(firstKey, n, 'pool_limit', `no room under the pool limit for page ${firstKey + i} (${length} bytes)`, firstKey + i)
-        }
-        this.counters.reject_alloc_fail++
-        throw this.rejection(firstKey, n, 'alloc_fail', `no pool memory for page ${firstKey + i} (${length} bytes)`, firstKey + i)
-      }
-      this.pool.locate(handle)
-      const plan = s > 0 ? compressedPlan : rawPlan
-      const at = (s > 0 ? compressed++ : raw++) * 4
-      plan[at] = this.pool.arenaIndex
-      plan[at + 1] = this.pool.offset
-      plan[at + 2] = i * PAGE_SIZE
-      plan[at + 3] = length
-      handles[i] = handle
-    }
-    const arenas = this.pool.arenaBytes()
-    const sums = this.options.checksum ? this.sums : undefined
-    if (compressed > 0) this.native.copyObjects(arenas, compressedPlan, compressed, out, sums)
-    if (raw > 0) this.native.copyObjects(arenas, rawPlan, raw, input, sums)
-  }
-
-  /** Frees the objects allocated so far for pages [0, upTo) of the folio being stored. */
-  private freeHandles(upTo: number, status: Int32Array): void {
-    for (let i = 0; i < upTo; i++) {
-      if (this.handles[i] !== 0) this.pool.free(this.handles[i], status[i] > 0 ? status[i] : PAGE_SIZE)
-    }
   }
 
   private rejection(firstKey: number, n: number, reason: RejectReason, message: string, key?: number, cause?: unknown): StoreRejectedError {
@@ -613,18 +657,12 @@ export class PageStore {
       dst.set(staged.subarray(at, at + PAGE_SIZE), offset)
       return PAGE_SIZE
     }
-    this.pool.locate(entries.lo)
-    const bytes = this.pool.arena.bytes
-    const checked = this.options.checksum
-    if (kind === EntryKind.Raw) {
-      if (checked && this.native.checksum(bytes, this.pool.offset, PAGE_SIZE) !== entries.sum) return DecodeStatus.Checksum
-      dst.set(bytes.subarray(this.pool.offset, this.pool.offset + PAGE_SIZE), offset)
-      return PAGE_SIZE
-    }
+    // Compressed or raw (a 4096-byte object): checked against its CRC32C, then decoded, in one native call.
+    const length = kind === EntryKind.Raw ? PAGE_SIZE : entries.hi
     const decoder = this.decoders[entries.slot]
-    return checked
-      ? decoder.decompress(bytes, this.pool.offset, entries.hi, dst, offset, entries.sum)
-      : decoder.decompress(bytes, this.pool.offset, entries.hi, dst, offset)
+    return this.options.checksum
+      ? this.pool.decode(decoder, entries.lo, length, dst, offset, entries.sum)
+      : this.pool.decode(decoder, entries.lo, length, dst, offset)
   }
 
   private dropEntry(key: number): boolean {
@@ -635,7 +673,7 @@ export class PageStore {
       c.same_filled_pages--
     } else if (kind !== EntryKind.Pending) {
       const length = kind === EntryKind.Raw ? PAGE_SIZE : this.entries.hi
-      this.freeObject(this.entries.lo, length)
+      this.freeObject(this.entries.lo)
       c.compressed_bytes -= length
       if (kind === EntryKind.Raw) c.stored_incompressible_pages--
     }
@@ -643,19 +681,39 @@ export class PageStore {
     return true
   }
 
-  /** While workers read objects in place, frees wait, so no slot is reused under a reader. */
+  /**
+   * While batched loads read objects on other threads, frees wait, so no slot
+   * is reused (by a worker's compress) under a reader. Moves need no such
+   * care: see compact().
+   */
   private asyncReaders = 0
-  private deferredFrees: number[] = []
+  private deferredFrees = new Uint32Array(64)
+  private deferredCount = 0
+  private readonly oneHandle = new Uint32Array(1)
 
-  private freeObject(handle: number, length: number): void {
-    if (this.asyncReaders > 0) this.deferredFrees.push(handle, length)
-    else this.pool.free(handle, length)
+  private freeObject(handle: number): void {
+    this.oneHandle[0] = handle
+    this.freeObjects(this.oneHandle, 1)
+  }
+
+  private freeObjects(handles: Uint32Array, count: number): void {
+    if (this.asyncReaders === 0) {
+      this.pool.free(handles, count)
+      return
+    }
+    if (this.deferredCount + count > this.deferredFrees.length) {
+      const grown = new Uint32Array(Math.max(this.deferredFrees.length * 2, this.deferredCount + count))
+      grown.set(this.deferredFrees.subarray(0, this.deferredCount))
+      this.deferredFrees = grown
+    }
+    this.deferredFrees.set(handles.subarray(0, count), this.deferredCount)
+    this.deferredCount += count
   }
 
   private flushDeferredFrees(): void {
-    const d = this.deferredFrees
-    this.deferredFrees = []
-    for (let i = 0; i < d.length; i += 2) this.pool.free(d[i], d[i + 1])
+    this.pool.free(this.deferredFrees, this.deferredCount)
+    this.deferredCount = 0
+    if (this.deferredFrees.length > 4096) this.deferredFrees = new Uint32Array(64)
   }
 
   private checkOpen(): void {
@@ -663,8 +721,18 @@ export class PageStore {
   }
 }
 
-/** How far the allocator may go past maxPoolBytes: one slab run of the largest slab (8 pages) and a batch of raw pages. */
-const POOL_CAP_SLACK = (8 + DEFAULT_MAX_BATCH) * PAGE_SIZE
+/**
+ * How far the pool's hard cap is past maxPoolBytes. Admission reserves every
+ * folio's worst case (all raw), so objects alone never pass the limit; what
+ * can is slab rounding: one partly filled slab (≤ 16 pages) per size class
+ * being filled (docs/allocator.md, "Reservation and limits"). The cap only
+ * backs that up; pages past it fail with pool_limit.
+ */
+const POOL_CAP_SLACK = 16 * 1024 * 1024
+/** The native pool's largest limit (address space is reserved for 2 × the cap). */
+const POOL_MAX_BYTES = 2 ** 40
+/** Hard cap of a pool without a limit (virtual until used). */
+const UNLIMITED_POOL_BYTES = 16 * 2 ** 30
 
 /**
  * Opens a store. `hooks` is for zstash's own tests (through 'zstash/internals'):
@@ -672,6 +740,23 @@ const POOL_CAP_SLACK = (8 + DEFAULT_MAX_BATCH) * PAGE_SIZE
  */
 export async function openPageStore(options?: PageStoreOptions, hooks: OpenHooks = {}): Promise<PageStore> {
   const resolved = resolveOptions(options, isDeviceCompressor, availableParallelism())
+  const limited = Number.isFinite(resolved.maxPoolBytes) && resolved.maxPoolBytes < POOL_MAX_BYTES - POOL_CAP_SLACK
+  const pool = new StorePool({
+    limitBytes: limited ? resolved.maxPoolBytes : Infinity,
+    maxBytes: limited ? resolved.maxPoolBytes + POOL_CAP_SLACK : UNLIMITED_POOL_BYTES,
+    checksum: resolved.checksum,
+  })
+  try {
+    let backend = await openBackend(resolved, pool)
+    if (hooks.wrapBackend) backend = hooks.wrapBackend(backend)
+    return new PageStore(resolved, backend, pool)
+  } catch (err) {
+    pool.close()
+    throw err
+  }
+}
+
+async function openBackend(resolved: ResolvedOptions, storePool: StorePool): Promise<CompressBackend> {
   const format = resolved.format
   let backend: CompressBackend
   if (!format) {
@@ -683,6 +768,7 @@ export async function openPageStore(options?: PageStoreOptions, hooks: OpenHooks
     const pool = new WorkerPoolBackend({
       format, level: resolved.level!, maxBatch: resolved.maxBatch!, workers: resolved.workers,
       threshold: resolved.incompressibleThreshold, sameFilled: resolved.sameFilled,
+      storeIncompressible: resolved.storeIncompressible, pool: storePool,
     })
     try {
       await pool.ready
@@ -692,10 +778,9 @@ export async function openPageStore(options?: PageStoreOptions, hooks: OpenHooks
     }
     backend = pool
   } else {
-    backend = new CpuBackend(format, resolved.level!, resolved.maxBatch!)
+    backend = new CpuBackend(format, resolved.level!, resolved.maxBatch!, storePool)
   }
-  if (hooks.wrapBackend) backend = hooks.wrapBackend(backend)
-  return new PageStore(resolved, backend)
+  return backend
 }
 
 /** Little-endian 32-bit read without allocating a DataView per folio. */
