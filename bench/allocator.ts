@@ -2,18 +2,19 @@
  * Allocator benchmark (issue 13): what moving allocation into native code,
  * onto the worker threads, buys. Measured in one run:
  *  1. alloc+free rates, 1 thread: the native pool (per-call batches of 1, 16,
- *     256) against the TypeScript ZsPool;
+ *     256) (the TypeScript ZsPool it replaced measured 17.7 M/s alloc, 1.5–9.9 M/s
+ *     free: docs/allocator.md);
  *  2. the key number: 2 worker threads each running compressBatchToPool over
  *     its half of the corpus, against the raw 2-thread codec loop (same
  *     threads, same pages, compress into scratch, nothing kept), alternating
  *     rounds; the same with 1 thread; lock-per-chunk vs lock-per-page; the cost
- *     of checksums; and what a user gets today (PageStore, piscina workers, the
- *     owner thread allocating in TypeScript);
+ *     of checksums; and what a user gets (PageStore, piscina workers writing
+ *     into the pool);
  *  3. bytes per stored page beyond the compressed bytes, fragmentation included
  *     ((pool_total_size + metadata − Σ compressed) / objects), after a full
  *     store, after churn (a random half freed and stored again) and after
- *     compaction, sweeping the size-class step; the TS ZsPool on the same
- *     objects; a Map<number, Buffer> (what a Node user would write);
+ *     compaction, sweeping the size-class step; a Map<number, Buffer> (what a
+ *     Node user would write);
  *  4. checksum throughput (crc32c via ISA-L, xxh3 via libxxhash).
  *
  * Run: node --expose-gc dist/bench/allocator.js [--codecs lz4,zstd] [--corpora node-64m,py-64m]
@@ -25,7 +26,7 @@ import { mkdirSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import {
-  PageStore, PAGE_SIZE, PageStatus, ZsPool, loadNative, createNativePool, nativeAllocator, CompressToPool, CHECKSUMS,
+  PageStore, PAGE_SIZE, PageStatus, loadNative, createNativePool, nativeAllocator, CompressToPool, CHECKSUMS,
   type NativePool, type ChecksumName,
 } from '../src/internals.js'
 import { benchCorpus, readCorpusPages, repoRoot, type CorpusName, type SharedCorpus } from './lib/corpus.js'
@@ -108,22 +109,6 @@ function allocFreeRates(lengths: Uint32Array) {
     out[`native batch ${batch}`] = { allocMops: n / bestAlloc / 1e3, freeMops: n / bestFree / 1e3 }
     rows.push([`native pool, ${batch} per call`, n / bestAlloc / 1e3, n / bestFree / 1e3, (bestAlloc + bestFree) * 1e6 / n])
   }
-  let bestAlloc = Infinity
-  let bestFree = Infinity
-  const pool = new ZsPool()
-  for (let r = 0; r <= reps; r++) {
-    const handles = new Uint32Array(n)
-    const t0 = performance.now()
-    for (let i = 0; i < n; i++) handles[i] = pool.alloc(objs[i])
-    const t1 = performance.now()
-    for (let i = 0; i < n; i++) pool.free(handles[i], objs[i])
-    const t2 = performance.now()
-    if (r === 0) continue
-    bestAlloc = Math.min(bestAlloc, t1 - t0)
-    bestFree = Math.min(bestFree, t2 - t1)
-  }
-  out['ts ZsPool'] = { allocMops: n / bestAlloc / 1e3, freeMops: n / bestFree / 1e3 }
-  rows.push(['TS ZsPool (owner thread today)', n / bestAlloc / 1e3, n / bestFree / 1e3, (bestAlloc + bestFree) * 1e6 / n])
   console.log(`\n## alloc + free, 1 thread, ${n} objects (lz4 lengths of the first corpus), best of ${reps}\n`)
   console.log(printTable(['allocator', 'alloc M/s', 'free M/s', 'ns per alloc+free'], rows))
   return out
@@ -335,35 +320,7 @@ function churnMemory(pages: Uint8Array, format: string) {
       rows.push([`native, ${step} B step, ≤${slab}-page slabs, ${label}`, m.objects, m.pool_total_size / 2 ** 20, m.pool_total_size / m.object_bytes, m.fragPerPage, m.metaPerPage, m.perPage])
     }
   }
-  // The TypeScript ZsPool on the same objects and the same churn (16 B step, its only one).
   const lengths = objectLengths(pages, format)
-  const ts = new ZsPool()
-  const handles = new Uint32Array(n)
-  const tsPoint = () => {
-    const s = ts.stats()
-    return { objects: s.objects, pool: s.pool_total_size, ratio: s.pool_total_size / s.object_bytes, frag: (s.pool_total_size - s.object_bytes) / s.objects, meta: s.metadata_bytes / s.objects, per: (s.pool_total_size + s.metadata_bytes - s.object_bytes) / s.objects }
-  }
-  for (let i = 0; i < n; i++) if (lengths[i]) handles[i] = ts.alloc(lengths[i])
-  const tsFull = tsPoint()
-  const random = rng(7919 + n)
-  const chosen = [...Array(n).keys()].filter((i) => lengths[i] && random() < 0.5)
-  for (const i of chosen) { ts.free(handles[i], lengths[i]); handles[i] = 0 }
-  const extra = new Uint32Array(chosen.length)
-  const extraLen = new Uint32Array(chosen.length)
-  for (let k = 0; k < chosen.length; k++) {
-    const len = lengths[Math.floor(random() * n)]
-    if (len) { extraLen[k] = len; extra[k] = ts.alloc(len) }
-  }
-  const tsChurn = tsPoint()
-  ts.compact((visit) => {
-    for (let i = 0; i < n; i++) if (handles[i]) handles[i] = visit(handles[i])
-    for (let k = 0; k < extra.length; k++) if (extra[k]) extra[k] = visit(extra[k])
-  })
-  const tsCompacted = tsPoint()
-  for (const [label, m] of Object.entries({ full: tsFull, churn: tsChurn, compacted: tsCompacted })) {
-    rows.push([`TS ZsPool, 16 B step, ${label}`, m.objects, m.pool / 2 ** 20, m.ratio, m.frag, m.meta, m.per])
-  }
-  out['ts ZsPool'] = { full: tsFull, churn: tsChurn, compacted: tsCompacted } as never
   // What a Node user would write: a Map of Buffers holding the compressed bytes.
   const objs = lengths.filter((l) => l > 0)
   let total = 0

@@ -13,7 +13,6 @@ export type { CompressBackend, CompressOptions, CompressResult, PooledResult, De
 export { NOT_REACHED } from './codecs/backend.js'
 export { StorePool, freeResults } from './allocator/object-pool.js'
 export type { ObjectPool, StorePoolOptions } from './allocator/object-pool.js'
-export { ZsPool } from './allocator/zs-pool.js'
 export { buildSizeClasses } from './allocator/size-classes.js'
 export { EntryTable, EntryKind } from './entries/entry-table.js'
 export { TEST_HOOKS } from './store/test-hooks.js'

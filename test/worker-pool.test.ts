@@ -106,6 +106,36 @@ describe('worker pool', () => {
     expect(store.size).toBe(8)
   }, 60_000)
 
+  it('frees and compaction while a batched load reads on the workers: the readers get every byte (deferred frees, move lock)', async () => {
+    const store = await openStore({ compressor: 'lz4' })
+    const corpus = readCorpusPages('node-2k', 2048)
+    const N = 8192
+    const page = (k: number) => corpus.subarray((k % 2048) * PAGE_SIZE, (k % 2048 + 1) * PAGE_SIZE)
+    // Four copies of the corpus: a batch long enough that the workers are still decoding below.
+    for (let k = 0; k < N; k += 2048) await store.storeFolio(k, corpus.subarray(0, 512 * PAGE_SIZE)).then(() => Promise.all(
+      [512, 1024, 1536].map((at) => store.storeFolio(k + at, corpus.subarray(at * PAGE_SIZE, (at + 512) * PAGE_SIZE)))))
+    // Every other page gone: half-empty slabs for compaction to drain.
+    for (let k = 1; k < N; k += 2) store.invalidate(k)
+    const keys = Uint32Array.from({ length: N / 2 }, (_, i) => i * 2)
+    const before = store.stats().pool
+    const loading = store.loadMany(keys)
+    // The workers are decoding now (the calling thread has done its share). Frees of objects
+    // they read must wait for the batch; compaction waits for their native calls and keeps handles.
+    for (let i = keys.length - 1024; i < keys.length; i++) store.invalidate(keys[i])
+    const released = store.compact()
+    const r = await loading
+    expect(r.count).toBe(N / 2)
+    for (let i = 0; i < keys.length; i++) expect(Buffer.compare(r.pages.subarray(i * PAGE_SIZE, (i + 1) * PAGE_SIZE), page(keys[i]))).toBe(0)
+    const s = store.stats()
+    expect(released).toBeGreaterThan(0)
+    expect(s.pool.objects_moved).toBeGreaterThan(before.objects_moved)
+    expect(s.pool.objects).toBe(N / 2 - 1024 - s.same_filled_pages)
+    expect(s.pool.invalid_frees).toBe(0)
+    for (const k of [keys[0], keys[keys.length - 1025]]) expect(Buffer.compare(store.loadSync(k)!, page(k))).toBe(0)
+    expect(store.compact()).toBeGreaterThanOrEqual(0) // the deferred frees left sparse slabs
+    expect(s.overhead_bytes_per_page).toBeGreaterThan(0)
+  })
+
   it('never waits for staging space: a burst of unawaited stores overflows the rings and every page lands', async () => {
     const store = await openStore({ compressor: 'zstd' })
     const folio = makeFolio(Array(64).fill('usemem'), 0)

@@ -14,6 +14,7 @@ import { loadNative, type NativeCodec } from '../src/native.js'
 import { FORMATS } from '../src/codecs/formats.js'
 import { compressInBatchesToPool, type PoolTarget } from '../src/folio/batches.js'
 import { attachNativePool, nativeAllocator } from '../src/allocator/native-pool.js'
+import { markLoaded } from '../src/pool/loaded-threads.js'
 
 export interface WorkerSetup {
   format: string
@@ -29,6 +30,8 @@ export interface WorkerSetup {
   lo: SharedArrayBuffer
   hi: SharedArrayBuffer
   sums: SharedArrayBuffer | undefined
+  /** Thread ids of workers that finished loading (src/pool/loaded-threads.ts). */
+  loaded: SharedArrayBuffer
 }
 
 /** Result arrays of a folio that did not fit in the ring. */
@@ -94,6 +97,8 @@ const ring: PoolTarget = {
   sums: setup.sums ? new Uint32Array(setup.sums) : null, page: 0,
 }
 const decoders: (NativeCodec | undefined)[] = []
+// Loaded: from here on, ending this thread cannot catch it inside the addon's init (fatal).
+markLoaded(new Int32Array(setup.loaded), threadId)
 
 function compress(task: CompressTask): void {
   for (const p of task.pieces) {

@@ -35,6 +35,7 @@ import { loadNative, type NativeCodec } from '../native.js'
 import { PageRing, type PageRun } from '../util/page-ring.js'
 import { CompressToPool } from '../allocator/native-pool.js'
 import { freeResults, type StorePool } from '../allocator/object-pool.js'
+import { isLoaded, makeLoadedThreads } from './loaded-threads.js'
 import type { CompressPiece, CompressTask, DecompressTask, OwnResults, TaskResult, WorkerSetup } from '../../workers/page-worker.js'
 
 /**
@@ -97,6 +98,7 @@ export class WorkerPoolBackend implements CompressBackend {
   private readonly pool: StorePool
   private readonly decoders: (NativeCodec | undefined)[] = []
   private closing: Promise<void> | undefined
+  private readonly loaded = makeLoadedThreads()
   // Counters
   private tasks = 0
   private pagesCompressed = 0
@@ -122,6 +124,7 @@ export class WorkerPoolBackend implements CompressBackend {
       flags: (options.sameFilled ? CompressToPool.SameFilled : 0) | (options.storeIncompressible ? CompressToPool.StoreRaw : 0),
       poolId: options.pool.id,
       ...shared,
+      loaded: this.loaded.buffer as SharedArrayBuffer,
     }
     this.piscina = new Piscina({
       filename: WORKER_FILE,
@@ -269,7 +272,20 @@ export class WorkerPoolBackend implements CompressBackend {
     }
     // Running tasks finish (their results are dropped by the store); only then do the threads end.
     while (this.running.size > 0) await Promise.allSettled([...this.running])
+    await this.replacementsLoaded()
     await this.piscina.destroy()
+  }
+
+  /**
+   * piscina replaces a worker that died; ending the replacement while it is
+   * still inside the addon's init is a fatal error of the process. So close()
+   * waits (bounded) until every live thread has reported itself loaded.
+   */
+  private async replacementsLoaded(): Promise<void> {
+    const deadline = Date.now() + 10_000
+    while (Date.now() < deadline && this.piscina.threads.some((t) => !isLoaded(this.loaded, t.threadId))) {
+      await new Promise((resolve) => setTimeout(resolve, 5))
+    }
   }
 
   /** The calling thread's share of a decode batch, with this thread's decoders. */
