@@ -1,30 +1,34 @@
 /**
- * Worker-pool benchmark (issue "Software compression in a piscina worker pool").
- * For each codec and corpus, measured in one run:
- *  1. ceilings: the raw native per-page loop on one core, × cores, and measured
- *     with `cores` raw threads at once (no zstash: what the machine can do);
- *  2. zstash store throughput with the worker pool, and its ratio to the ceilings;
- *  3. single-page load latency p50/p99 vs one raw decompress; loadMany throughput
- *     vs the raw decompress loop;
- *  4. what a Node user would write instead: Map<number, Buffer> + lz4-napi
- *     compressSync, and + zlib.deflateRawSync — throughput and bytes per page
- *     beyond the compressed data;
- *  5. with --scale: 4 M usemem-pattern pages (16 GiB logical): RSS, pool bytes, metadata per page.
+ * Store and load benchmark, every row with its thread count and, where a
+ * ceiling bounds it, the ratio to a ceiling with the same thread count measured
+ * in this run (bench/lib/ceiling.ts: the raw native per-page loop on N worker
+ * threads at once over the same pages).
  *
- * Run: node --expose-gc dist/bench/pool.js [--codecs lz4,zstd] [--corpora node-64m,py-64m] [--workers N] [--scale]
+ * For each corpus and codec:
+ *   store   zstash on the calling thread (workers: 0, 1 thread) and with the
+ *           worker pool (W workers; the calling thread allocates and publishes),
+ *           from ordinary memory and from a SharedArrayBuffer (read in place);
+ *   load    a loadSync loop on the calling thread (1 thread); loadMany in batches
+ *           of 64..16384 keys with the pool (W threads), next to that loop;
+ *           single-page loadSync p50/p99 against one raw decompress call;
+ *   naive   what a Node user writes instead: Map + lz4-napi compressSync /
+ *           uncompressSync on the calling thread, and on W worker threads each
+ *           with its own Map; zstash is compared with both.
+ * With --scale: 4 M usemem-pattern pages (16 GiB logical): time, RSS, B/page.
+ *
+ * Run: node --expose-gc dist/bench/pool.js [--codecs lz4,zstd] [--corpora node-64m,py-64m]
+ *        [--workers 2] [--repeat 5] [--batches 64,256,1024,4096,16384] [--scale] [--json FILE]
+ * Writes artifacts/pool-<time>.json (compare two with `zstash report --compare`).
  */
 import { parseArgs } from 'node:util'
 import { availableParallelism } from 'node:os'
-import { Worker } from 'node:worker_threads'
-import { deflateRawSync } from 'node:zlib'
-import { createRequire } from 'node:module'
-import { writeFileSync } from 'node:fs'
-import path from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { PageStore, PAGE_SIZE, loadNative } from '../src/internals.js'
 import { readCorpusPages, corpusAvailable, type CorpusName } from './lib/corpus.js'
 import { printTable, fmt } from './lib/table.js'
-import { bestOf, bestOfAsync, gc, heapBytes, percentile } from './lib/stats.js'
+import { percentile } from './lib/stats.js'
+import { Ceiling } from './lib/ceiling.js'
+import { NaiveAlternative } from './lib/naive.js'
+import { RunRecord, throughput, spread, pairedMedian, type BenchRow } from './lib/run-record.js'
 
 const { values } = parseArgs({
   options: {
@@ -32,181 +36,249 @@ const { values } = parseArgs({
     corpora: { type: 'string', default: 'node-64m,py-64m' },
     workers: { type: 'string', default: String(availableParallelism()) },
     folio: { type: 'string', default: '16' },
-    repeat: { type: 'string', default: '3' },
+    repeat: { type: 'string', default: '7' },
+    batches: { type: 'string', default: '64,256,1024,4096,16384' },
     scale: { type: 'boolean', default: false },
     'scale-pages': { type: 'string', default: String(4 << 20) },
     json: { type: 'string' },
   },
 })
-const workers = Number(values.workers)
+const W = Number(values.workers)
 const folioPages = Number(values.folio)
-const repeat = Number(values.repeat)
-const here = path.dirname(fileURLToPath(import.meta.url))
+const R = Number(values.repeat)
+const batches = values.batches!.split(',').map(Number)
+const corpora = values.corpora === 'none' ? [] : values.corpora!.split(',') as CorpusName[]
 const native = loadNative()
-const require = createRequire(import.meta.url)
+const rec = new RunRecord('pool', { codecs: values.codecs, corpora, workers: W, folio_pages: folioPages, repeat: R, batches, scale: values.scale }, native.codecLibraries)
 
-async function parallelCeiling(shared: SharedArrayBuffer, n: number, format: string): Promise<number> {
-  const per = Math.ceil(n / workers)
-  const threads = Array.from({ length: workers }, (_, i) => new Worker(path.join(here, 'lib', 'ceiling-worker.js'), {
-    workerData: { pages: shared, first: i * per, count: Math.max(0, Math.min(per, n - i * per)), format, rounds: repeat },
-  }))
-  await Promise.all(threads.map((w) => new Promise((r) => w.once('online', r))))
-  const t0 = performance.now()
-  const times = await Promise.all(threads.map((w) => new Promise<number[]>((resolve) => {
-    w.once('message', resolve)
-    w.postMessage('go')
-  })))
-  const wall = performance.now() - t0
-  await Promise.all(threads.map((w) => w.terminate()))
-  // Best round per thread, slowest thread decides (they ran side by side).
-  const perRound = Math.max(...times.map((t) => Math.min(...t)))
-  return Math.min(perRound, wall / repeat)
+const storeRows: string[][] = []
+const loadRows: string[][] = []
+const latencyRows: string[][] = []
+const naiveRows: string[][] = []
+const r2 = (x: number | undefined) => (x === undefined ? '—' : fmt(x, 2))
+
+async function storeAll(store: PageStore, source: Uint8Array, n: number): Promise<void> {
+  const pending: Promise<void>[] = []
+  for (let f = 0; f < n; f += folioPages) pending.push(store.storeFolio(f, source.subarray(f * PAGE_SIZE, Math.min(n, f + folioPages) * PAGE_SIZE)))
+  await Promise.all(pending)
 }
 
-function singleLoadLatency(store: PageStore, keys: Uint32Array): Float64Array {
-  const into = new Uint8Array(PAGE_SIZE)
-  const lat = new Float64Array(keys.length)
-  for (let i = 0; i < keys.length; i++) {
-    const t0 = process.hrtime.bigint()
-    store.loadSync(keys[i], { into })
-    lat[i] = Number(process.hrtime.bigint() - t0)
+function invalidateAll(store: PageStore, n: number): void {
+  for (let k = 0; k < n; k++) store.invalidate(k)
+}
+
+/** Millisecond samples by name, collected across interleaved rounds. */
+class Samples {
+  private readonly map = new Map<string, number[]>()
+  push(key: string, ms: number): void {
+    const list = this.map.get(key)
+    if (list) list.push(ms)
+    else this.map.set(key, [ms])
   }
-  return lat.sort()
-}
-
-function rawDecompressLatency(codec: ReturnType<typeof makeCodec>, comp: Uint8Array, lens: Int32Array, keys: Uint32Array): Float64Array {
-  const into = new Uint8Array(PAGE_SIZE)
-  const lat = new Float64Array(keys.length)
-  for (let i = 0; i < keys.length; i++) {
-    const k = keys[i]
-    const t0 = process.hrtime.bigint()
-    if (lens[k] > 0) codec.decompress(comp, k * PAGE_SIZE, lens[k], into, 0)
-    lat[i] = Number(process.hrtime.bigint() - t0)
+  get(key: string): number[] {
+    const list = this.map.get(key)
+    if (!list) throw new Error(`no samples for ${key}`)
+    return list
   }
-  return lat.sort()
 }
 
-function makeCodec(format: string) {
-  return new native.Codec(format, 1)
-}
+const threadCounts = [...new Set([1, W])]
+type Op = 'compress' | 'decompress' | 'decompress-one'
 
-const results: Record<string, unknown>[] = []
-const storeRows: (string | number)[][] = []
-const loadRows: (string | number)[][] = []
-const naiveRows: (string | number)[][] = []
-
-for (const corpus of values.corpora!.split(',') as CorpusName[]) {
-  if (!corpusAvailable(corpus)) continue
+for (const corpus of corpora) {
+  if (!corpusAvailable(corpus)) {
+    console.log(`corpus ${corpus} not found; skipped`)
+    continue
+  }
   const pages = readCorpusPages(corpus, Infinity)
   const n = pages.length / PAGE_SIZE
-  const mb = pages.length / 1e6
-  const shared = new SharedArrayBuffer(pages.length)
-  new Uint8Array(shared).set(pages)
-  for (const format of values.codecs!.split(',')) {
-    // 1. Ceilings.
-    const codec = makeCodec(format)
-    const comp = new Uint8Array(pages.length)
-    const lens = new Int32Array(n)
-    const oneCoreMs = bestOf(repeat, () => codec.compressBatch(pages, 0, n, comp, 0, lens, 0, PAGE_SIZE - 1, true))
-    const oneCore = mb / (oneCoreMs / 1000)
-    const timesCores = oneCore * workers
-    const measured = mb / ((await parallelCeiling(shared, n, format)) / 1000)
+  const bytes = pages.length
+  const shared = new SharedArrayBuffer(bytes)
+  const sharedPages = new Uint8Array(shared)
+  sharedPages.set(pages)
+  const S = new Samples()
+  const naive = new Map<number, NaiveAlternative>()
+  for (const t of threadCounts) naive.set(t, await NaiveAlternative.start(shared, t))
+  // Rows that are compared with the naive alternative once its rounds are all in.
+  const againstNaive: { row: BenchRow; kind: 'store' | 'load'; extra?: Record<string, number> }[] = []
+  const pairedNaive = new Map<string, number>()
+  const tableLater: (() => void)[] = []
 
-    // 2. zstash store with the pool. Warm the workers once, then best of `repeat`.
-    const store = await PageStore.open({ compressor: format, workers })
-    // From ordinary memory (copied once into the staging ring), and from shared
-    // memory, read in place (how SwapCache's frames reach the store).
-    const sharedPages = new Uint8Array(shared)
-    const storeAll = (source: Uint8Array) => async () => {
-      for (let k = 0; k < n; k++) store.invalidate(k)
-      const pending: Promise<void>[] = []
-      for (let f = 0; f < n; f += folioPages) pending.push(store.storeFolio(f, source.subarray(f * PAGE_SIZE, Math.min(n, f + folioPages) * PAGE_SIZE)))
-      await Promise.all(pending)
+  for (const format of values.codecs!.split(',')) {
+    const key = `${corpus}/${format}`
+    const ceil = new Map<number, Ceiling>()
+    for (const t of threadCounts) ceil.set(t, await Ceiling.start(shared, format, t))
+    // Every timed round of a zstash row is preceded by one round of the ceiling with
+    // the same thread count and followed by one round of the naive alternative with
+    // the same thread count: on a host whose load moves, all three see the same moment.
+    const paired = async (t: number, op: Op, id: string, fn: () => Promise<void> | void, setup?: () => void) => {
+      for (let r = 0; r < R; r++) {
+        const c = ceil.get(t)!
+        const cms = (op === 'compress' ? await c.compress(1) : op === 'decompress' ? await c.decompress(1) : await c.decompressIntoOne(1))[0]
+        S.push(`ceiling/${key}/${op}/t${t}`, cms)
+        S.push(`${id}#ceiling`, cms)
+        if (setup) setup()
+        const t0 = performance.now()
+        await fn()
+        S.push(id, performance.now() - t0)
+        const nms = op === 'compress' ? await naive.get(t)!.store() : await naive.get(t)!.load()
+        S.push(`naive/${op === 'compress' ? 'store' : 'load'}/t${t}`, nms)
+        S.push(`${id}#naive`, nms)
+      }
     }
-    await storeAll(pages)()
-    const storeMs = await bestOfAsync(repeat, storeAll(pages))
-    const storeMBs = mb / (storeMs / 1000)
-    const sharedMBs = mb / ((await bestOfAsync(repeat, storeAll(sharedPages))) / 1000)
+
+    // Store on the calling thread.
+    const s1 = await PageStore.open({ compressor: format, workers: 0 })
+    await storeAll(s1, pages, n)
+    await paired(1, 'compress', `${key}/store/t1`, () => storeAll(s1, pages, n), () => invalidateAll(s1, n))
+    await s1.close()
+    // Store with the pool, from ordinary and from shared memory.
+    const store = await PageStore.open({ compressor: format, workers: W })
+    await storeAll(store, pages, n)
+    await paired(W, 'compress', `${key}/store/t${W}`, () => storeAll(store, pages, n), () => invalidateAll(store, n))
+    await paired(W, 'compress', `${key}/store-shared/t${W}`, () => storeAll(store, sharedPages, n), () => invalidateAll(store, n))
     const st = store.stats()
 
-    // 3. Loads.
-    const keys = new Uint32Array(20000)
-    let x = 7
-    for (let i = 0; i < keys.length; i++) { x = (x * 1103515245 + 12345) & 0x7fffffff; keys[i] = x % n }
-    singleLoadLatency(store, keys.subarray(0, 2000)) // warm-up
-    const lat = singleLoadLatency(store, keys)
-    const raw = rawDecompressLatency(codec, comp, lens, keys)
-    const rawLoopMs = bestOf(repeat, () => {
-      const into = new Uint8Array(PAGE_SIZE)
-      for (let k = 0; k < n; k++) if (lens[k] > 0) codec.decompress(comp, k * PAGE_SIZE, lens[k], into, 0)
-    })
-    const rawDecompressMBs = mb / (rawLoopMs / 1000)
-    const batch = 4096
-    const manyKeys = Array.from({ length: n }, (_, i) => i)
-    const into = new Uint8Array(new SharedArrayBuffer(batch * PAGE_SIZE))
-    const loadManyMs = await bestOfAsync(repeat, async () => {
-      for (let first = 0; first < n; first += batch) await store.loadMany(manyKeys.slice(first, first + batch), { into })
-    })
-    const loadManyMBs = mb / (loadManyMs / 1000)
-    await store.close()
-
-    // 4. The naive store a Node user would write.
-    const naive = (compress: (p: Uint8Array) => Uint8Array) => {
-      gc()
-      const before = heapBytes()
-      const map = new Map<number, Uint8Array>()
-      let compressed = 0
-      const t0 = performance.now()
-      for (let k = 0; k < n; k++) {
-        const c = compress(pages.subarray(k * PAGE_SIZE, (k + 1) * PAGE_SIZE))
-        map.set(k, c)
-        compressed += c.length
+    // Loads. Everything stored, in key order.
+    const into = new Uint8Array(PAGE_SIZE)
+    const loadLoop = () => { for (let k = 0; k < n; k++) store.loadSync(k, { into }) }
+    loadLoop()
+    await paired(1, 'decompress-one', `${key}/loadSync-loop/t1`, loadLoop)
+    const keys = new Uint32Array(n).map((_, i) => i)
+    for (const b of batches) {
+      const dst = new Uint8Array(new SharedArrayBuffer(Math.min(b, n) * PAGE_SIZE))
+      const many = async () => {
+        for (let first = 0; first < n; first += b) {
+          const r = await store.loadMany(keys.subarray(first, Math.min(n, first + b)), { into: dst })
+          if (r.count !== Math.min(n, first + b) - first) throw new Error(`loadMany lost pages at ${first}`)
+        }
       }
-      const ms = performance.now() - t0
-      gc()
-      const overhead = (heapBytes() - before - compressed) / n
-      if (map.size !== n) throw new Error('naive store lost pages')
-      return { MBs: mb / (ms / 1000), overhead }
+      await many()
+      // Check one batch's bytes, so the row describes loads that work.
+      await store.loadMany(keys.subarray(0, Math.min(b, n)), { into: dst })
+      if (Buffer.compare(dst.subarray(0, Math.min(b, n) * PAGE_SIZE), pages.subarray(0, Math.min(b, n) * PAGE_SIZE)) !== 0) throw new Error(`${key}: loadMany(${b}) returned wrong bytes`)
+      await paired(W, 'decompress', `${key}/loadMany-${b}/t${W}`, many)
     }
-    const lz4napi = require('lz4-napi') as { compressSync: (b: Uint8Array) => Buffer }
-    const naiveLz4 = naive((p) => lz4napi.compressSync(p))
-    const naiveZlib = naive((p) => deflateRawSync(p, { level: 1 }))
+    for (const c of ceil.values()) await c.close()
 
-    const r = {
-      corpus, format, workers, pages: n,
-      ceiling_1core_MBps: oneCore, ceiling_x_cores_MBps: timesCores, ceiling_measured_parallel_MBps: measured,
-      store_MBps: storeMBs, ratio_x_cores: storeMBs / timesCores, ratio_measured: storeMBs / measured,
-      store_shared_MBps: sharedMBs, shared_ratio_measured: sharedMBs / measured,
-      load_p50_us: percentile(lat, 50) / 1000, load_p99_us: percentile(lat, 99) / 1000,
-      raw_decompress_p50_us: percentile(raw, 50) / 1000, load_p50_ratio: percentile(lat, 50) / percentile(raw, 50),
-      raw_decompress_MBps: rawDecompressMBs, loadMany_MBps: loadManyMBs, loadMany_ratio_1core: loadManyMBs / rawDecompressMBs,
-      naive_lz4napi_MBps: naiveLz4.MBs, naive_lz4napi_overhead_B: naiveLz4.overhead,
-      naive_zlib_MBps: naiveZlib.MBs, naive_zlib_overhead_B: naiveZlib.overhead,
-      zstash_vs_naive_lz4napi: storeMBs / naiveLz4.MBs, zstash_metadata_B: st.metadata_bytes_per_page,
-      pool_counters: st.backend.counters,
+    // Rows: ceilings first (all their interleaved rounds), then what they bound.
+    const ceilingRow = (t: number, op: Op) => rec.get(`pool/ceiling/${key}/${op}/t${t}`) ?? rec.add({
+      id: `pool/ceiling/${key}/${op}/t${t}`, label: `${key} raw ${op === 'decompress-one' ? 'decompress loop into one page' : `${op} loop`}`, threads: t, unit: 'MB/s', ...throughput(bytes, S.get(`ceiling/${key}/${op}/t${t}`)),
+      note: `${t} worker thread(s) at once; one round before each round of every row it bounds`,
+    })
+    ceilingRow(1, 'compress')
+    ceilingRow(W, 'compress')
+    ceilingRow(1, 'decompress-one')
+    ceilingRow(W, 'decompress')
+    // A bounded row: best / best, plus the median of the per-round paired ratios to its
+    // ceiling and to the naive alternative with the same threads.
+    const bounded = (row: Omit<BenchRow, 'ceiling' | 'ceiling_id' | 'ratio' | 'value' | 'samples'>, sampleKey: string, ceiling: BenchRow) => {
+      const r = rec.addBounded({ ...row, ...throughput(bytes, S.get(sampleKey)) }, ceiling)
+      r.ratio_paired_median = pairedMedian(S.get(`${sampleKey}#ceiling`), S.get(sampleKey))
+      pairedNaive.set(r.id, pairedMedian(S.get(`${sampleKey}#naive`), S.get(sampleKey)))
+      return r
     }
-    results.push(r)
-    storeRows.push([`${corpus} ${format}`, fmt(oneCore, 0), fmt(timesCores, 0), fmt(measured, 0), fmt(storeMBs, 0), fmt(r.ratio_x_cores, 2), fmt(r.ratio_measured, 2), fmt(sharedMBs, 0), fmt(r.shared_ratio_measured, 2)])
-    loadRows.push([`${corpus} ${format}`, fmt(r.load_p50_us, 2), fmt(r.load_p99_us, 2), fmt(r.raw_decompress_p50_us, 2), fmt(r.load_p50_ratio, 2), fmt(rawDecompressMBs, 0), fmt(loadManyMBs, 0), fmt(r.loadMany_ratio_1core, 2)])
-    naiveRows.push([`${corpus} ${format}`, fmt(storeMBs, 0), fmt(st.metadata_bytes_per_page, 1), fmt(naiveLz4.MBs, 0), fmt(naiveLz4.overhead, 0), fmt(naiveZlib.MBs, 0), fmt(naiveZlib.overhead, 0), fmt(r.zstash_vs_naive_lz4napi, 2)])
+    const st1 = bounded({ id: `pool/store/${key}/zstash/t1`, label: `${key} zstash store, workers 0`, threads: 1, unit: 'MB/s', note: 'calling thread' }, `${key}/store/t1`, ceilingRow(1, 'compress'))
+    const stW = bounded({ id: `pool/store/${key}/zstash/t${W}`, label: `${key} zstash store, ${W} workers`, threads: W, unit: 'MB/s', note: `${W} workers + the calling thread (allocation, publish)` }, `${key}/store/t${W}`, ceilingRow(W, 'compress'))
+    const stShared = bounded({ id: `pool/store/${key}/zstash-shared/t${W}`, label: `${key} zstash store from a SharedArrayBuffer, ${W} workers`, threads: W, unit: 'MB/s', note: 'folios read in place by the workers' }, `${key}/store-shared/t${W}`, ceilingRow(W, 'compress'))
+    rec.add({ id: `pool/store/${key}/metadata`, label: `${key} zstash metadata`, threads: W, unit: 'B/page', value: st.metadata_bytes_per_page })
+    rec.add({ id: `pool/store/${key}/compression`, label: `${key} original / pool_total_size`, threads: W, unit: 'x', value: bytes / st.pool_total_size })
+    againstNaive.push({ row: st1, kind: 'store' }, { row: stW, kind: 'store' }, { row: stShared, kind: 'store' })
+    const loop = bounded({ id: `pool/load/${key}/loadSync-loop/t1`, label: `${key} loadSync loop on the calling thread`, threads: 1, unit: 'MB/s' }, `${key}/loadSync-loop/t1`, ceilingRow(1, 'decompress-one'))
+    againstNaive.push({ row: loop, kind: 'load' })
+    const manyRows = batches.map((b) => {
+      const row = bounded({ id: `pool/load/${key}/loadMany-${b}/t${W}`, label: `${key} loadMany, batches of ${b}`, threads: W, unit: 'MB/s', note: `${W} workers + the calling thread` }, `${key}/loadMany-${b}/t${W}`, ceilingRow(W, 'decompress'))
+      againstNaive.push({ row, kind: 'load', extra: { vs_loadSync_loop: row.value / loop.value } })
+      return { b, row }
+    })
+    tableLater.push(() => {
+      for (const t of threadCounts) {
+        const row = t === 1 ? st1 : stW
+        storeRows.push([key, String(t), spread(rec.get(row.ceiling_id!)!), spread(row), `${r2(row.ratio)} / ${r2(row.ratio_paired_median)}`, t === W ? spread(stShared) : '—', t === W ? `${r2(stShared.ratio)} / ${r2(stShared.ratio_paired_median)}` : '—',
+          `${r2(row.vs?.[`vs_naive_t${t}`])} / ${r2(row.vs?.vs_naive_same_threads_paired_median)}`, t === W ? `${r2(stShared.vs?.[`vs_naive_t${t}`])} / ${r2(stShared.vs?.vs_naive_same_threads_paired_median)}` : '—'])
+      }
+      loadRows.push([key, 'loadSync loop', '1', spread(loop), spread(rec.get(loop.ceiling_id!)!), `${r2(loop.ratio)} / ${r2(loop.ratio_paired_median)}`, '—', r2(loop.vs?.vs_naive_t1), r2(loop.vs?.[`vs_naive_t${W}`])])
+      for (const { b, row } of manyRows) {
+        loadRows.push([key, `loadMany ${b}`, String(W), spread(row), spread(rec.get(row.ceiling_id!)!), `${r2(row.ratio)} / ${r2(row.ratio_paired_median)}`, r2(row.vs?.vs_loadSync_loop), r2(row.vs?.vs_naive_t1), r2(row.vs?.[`vs_naive_t${W}`])])
+      }
+    })
+
+    // Single-page latency against one raw decompress call (same codec kind, this thread).
+    const codec = new native.Codec(format, 1)
+    const comp = new Uint8Array(bytes)
+    const lens = new Int32Array(n)
+    codec.compressBatch(pages, 0, n, comp, 0, lens, 0, PAGE_SIZE - 1, true)
+    const sample = new Uint32Array(20000)
+    let x = 7
+    let m = 0
+    while (m < sample.length) { x = (x * 1103515245 + 12345) & 0x7fffffff; if (lens[x % n] > 0) sample[m++] = x % n }
+    const lat = (fn: (k: number) => void) => {
+      const out = new Float64Array(sample.length)
+      for (let i = 0; i < sample.length; i++) {
+        const t0 = process.hrtime.bigint()
+        fn(sample[i])
+        out[i] = Number(process.hrtime.bigint() - t0) / 1000
+      }
+      return out.sort()
+    }
+    const viaStore = (k: number) => { store.loadSync(k, { into }) }
+    const viaCodec = (k: number) => { codec.decompress(comp, k * PAGE_SIZE, lens[k], into, 0) }
+    lat(viaStore); lat(viaCodec) // warm-up
+    const lStore = lat(viaStore)
+    const lRaw = lat(viaCodec)
+    const rawP50 = rec.add({ id: `pool/latency/${key}/raw-decompress-p50/t1`, label: `${key} one raw decompress call, p50`, threads: 1, unit: 'µs', value: percentile(lRaw, 50), note: 'compressed pages only' })
+    const p50 = rec.addBounded({ id: `pool/latency/${key}/loadSync-p50/t1`, label: `${key} loadSync p50`, threads: 1, unit: 'µs', value: percentile(lStore, 50), note: 'ratio: lower is better' }, rawP50)
+    const p99 = rec.add({ id: `pool/latency/${key}/loadSync-p99/t1`, label: `${key} loadSync p99`, threads: 1, unit: 'µs', value: percentile(lStore, 99) })
+    latencyRows.push([key, fmt(p50.value, 2), fmt(p99.value, 2), fmt(rawP50.value, 2), fmt(percentile(lRaw, 99), 2), r2(p50.ratio)])
+    await store.close()
   }
+
+  // The naive alternative's rows, from all its rounds, and every comparison with them.
+  const naiveRow = new Map<string, BenchRow>()
+  for (const t of threadCounts) {
+    const nv = naive.get(t)!
+    const note = t === 1 ? 'calling thread' : `${t} worker threads, one Map each`
+    const store = rec.add({ id: `pool/naive/${corpus}/store/t${t}`, label: `${corpus} Map+lz4-napi store`, threads: t, unit: 'MB/s', ...throughput(bytes, S.get(`naive/store/t${t}`)), note })
+    const load = rec.add({ id: `pool/naive/${corpus}/load/t${t}`, label: `${corpus} Map+lz4-napi load`, threads: t, unit: 'MB/s', ...throughput(bytes, S.get(`naive/load/t${t}`)), note })
+    naiveRow.set(`store/${t}`, store)
+    naiveRow.set(`load/${t}`, load)
+    const overhead = nv.overheadPerPage()
+    if (overhead !== undefined) rec.add({ id: `pool/naive/${corpus}/overhead`, label: `${corpus} Map+lz4-napi bytes/page beyond the compressed bytes`, threads: 1, unit: 'B/page', value: overhead })
+    naiveRows.push([corpus, String(t), spread(store), spread(load), fmt(bytes / nv.compressedBytes, 2), overhead === undefined ? '—' : fmt(overhead, 0)])
+    await nv.close()
+  }
+  for (const { row, kind, extra } of againstNaive) {
+    row.vs = { ...extra }
+    for (const t of threadCounts) row.vs[`vs_naive_t${t}`] = row.value / naiveRow.get(`${kind}/${t}`)!.value
+    row.vs.vs_naive_same_threads_paired_median = pairedNaive.get(row.id)!
+  }
+  for (const f of tableLater) f()
 }
 
-console.log(`zstash worker-pool benchmark: ${workers} workers, ${folioPages}-page folios, best of ${repeat}; ${native.codecLibraries}`)
-console.log('\nStore (MB/s of original pages)')
-console.log(printTable(['corpus codec', '1 core', '× cores', 'measured ∥', 'zstash', 'ratio ×cores', 'ratio ∥', 'zstash shared', 'ratio ∥'], storeRows))
-console.log('  1 core = raw native loop on one thread; × cores = that × workers; measured ∥ = that many raw threads at once;')
-console.log('  zstash shared = the same folios from a SharedArrayBuffer, read in place by the workers (no staging copy).')
-console.log('\nLoads')
-console.log(printTable(['corpus codec', 'load p50 µs', 'p99 µs', 'raw p50 µs', 'p50 ratio', 'raw loop MB/s', 'loadMany MB/s', 'ratio'], loadRows))
-console.log('  raw = one native decompress call; loadMany = 4096-key batches through the pool; ratio vs the 1-core raw loop.')
-console.log('\nAgainst a Map<number, Buffer> with per-page compression (one thread)')
-console.log(printTable(['corpus codec', 'zstash MB/s', 'zstash B/page', 'lz4-napi MB/s', 'B/page', 'zlib MB/s', 'B/page', 'zstash / lz4-napi'], naiveRows))
-console.log('  B/page = memory beyond the compressed bytes (zstash: entry table + allocator metadata).')
+const lines: string[] = []
+const say = (s = '') => { lines.push(s); console.log(s) }
+say(`zstash store/load benchmark: W = ${W} workers, ${folioPages}-page folios, best of ${R} (min–max over the rounds); ${native.codecLibraries}`)
+if (storeRows.length) {
+  say('\nStore, MB/s of original pages. threads: 1 = the calling thread (workers: 0); W = W pool workers (the calling thread allocates and publishes).')
+  say(printTable(['corpus/codec', 'threads', 'ceiling', 'zstash', 'ratio best/paired', 'zstash SAB', 'ratio best/paired', '/ naive same t best/paired', 'SAB / naive best/paired'], storeRows))
+  say('  ceiling = raw native compress loop on that many threads at once, one round before each zstash round; naive = Map + lz4-napi')
+  say('  compressSync on that many threads, one round after each zstash round (the naive table below has its MB/s)')
+  say('  (1: the calling thread; W: W worker threads, one Map each); zstash SAB = folios from a SharedArrayBuffer, read in place.')
+  say('  best/paired: best / best over the rounds, and the median over rounds of the ratio within a round (row vs the ceiling or naive')
+  say('  round next to it): read the paired median when the host is loaded.')
+  say('\nLoads, MB/s')
+  say(printTable(['corpus/codec', 'what', 'threads', 'MB/s', 'ceiling', 'ratio best/paired', '/ loadSync loop', '/ naive 1t', `/ naive ${W}t`], loadRows))
+  say('  ceiling = raw native decompress loop (decompressBatch + raw copies + fills) on that many threads at once, one round before each')
+  say('  round of the row: into one reused page for the loadSync loop (as it loads into one page), into a page per key for loadMany.')
+  say('\nSingle-page load latency, µs (random compressed pages, calling thread)')
+  say(printTable(['corpus/codec', 'loadSync p50', 'p99', 'raw p50', 'raw p99', 'p50 / raw'], latencyRows))
+  say('\nNaive alternative (Map<number, Buffer> + lz4-napi)')
+  say(printTable(['corpus', 'threads', 'store MB/s', 'load MB/s', 'ratio', 'B/page beyond data'], naiveRows))
+}
 
 if (values.scale) {
   const total = Number(values['scale-pages'])
-  const store = await PageStore.open({ compressor: 'lz4', workers })
+  const store = await PageStore.open({ compressor: 'lz4', workers: W })
   const buf = new Uint8Array(new SharedArrayBuffer(64 * PAGE_SIZE))
   const words = new Uint32Array(buf.buffer)
   const t0 = performance.now()
@@ -223,10 +295,22 @@ if (values.scale) {
   const sec = (performance.now() - t0) / 1000
   const s = store.stats()
   const rss = process.memoryUsage().rss
-  console.log(`\nScale: ${fmt(total, 0)} pages (${fmt(total * PAGE_SIZE / 2 ** 30, 1)} GiB logical) in ${fmt(sec, 1)} s`)
-  console.log(`  RSS ${fmt(rss / 2 ** 20, 0)} MiB, pool_total_size ${fmt(s.pool_total_size / 2 ** 20, 0)} MiB, ` +
-    `metadata ${fmt(s.metadata_bytes_per_page, 2)} B/page, compression ${fmt(total * PAGE_SIZE / s.pool_total_size, 2)}`)
-  results.push({ scale_pages: total, seconds: sec, rss, pool_total_size: s.pool_total_size, metadata_per_page: s.metadata_bytes_per_page })
+  // Spot-check: a few pages across the range read back exactly.
+  const back = new Uint8Array(PAGE_SIZE)
+  const bw = new Uint32Array(back.buffer)
+  for (let k = 0; k < total; k += Math.max(1, Math.floor(total / 97))) {
+    store.loadSync(k, { into: back })
+    if (bw[0] !== k * 512 || bw[1022] !== k * 512 + 511) throw new Error(`scale: page ${k} read back wrong`)
+  }
+  say(`\nScale: ${fmt(total, 0)} pages (${fmt(total * PAGE_SIZE / 2 ** 30, 1)} GiB logical), lz4, ${W} workers, in ${fmt(sec, 1)} s (pattern generated in JS on the calling thread)`)
+  say(`  stored_pages ${fmt(s.stored_pages, 0)}, RSS ${fmt(rss / 2 ** 20, 0)} MiB, pool_total_size ${fmt(s.pool_total_size / 2 ** 20, 0)} MiB, ` +
+    `metadata ${fmt(s.metadata_bytes_per_page, 2)} B/page, RSS ${fmt(rss / total, 1)} B/page, compression ${fmt(total * PAGE_SIZE / s.pool_total_size, 2)}`)
+  rec.add({ id: 'pool/scale/lz4/seconds', label: `${total} usemem pages stored`, threads: W, unit: 's', value: sec })
+  rec.add({ id: 'pool/scale/lz4/rss', label: 'RSS after the scale store', threads: W, unit: 'MiB', value: rss / 2 ** 20 })
+  rec.add({ id: 'pool/scale/lz4/rss-per-page', label: 'RSS per stored page', threads: W, unit: 'B/page', value: rss / total })
+  rec.add({ id: 'pool/scale/lz4/metadata', label: 'metadata per stored page', threads: W, unit: 'B/page', value: s.metadata_bytes_per_page })
+  rec.add({ id: 'pool/scale/lz4/pool', label: 'pool_total_size', threads: W, unit: 'MiB', value: s.pool_total_size / 2 ** 20 })
   await store.close()
 }
-if (values.json) writeFileSync(values.json, JSON.stringify(results, null, 2))
+rec.notes.push(...lines)
+console.log(`\nresults: ${rec.write(values.json)}`)

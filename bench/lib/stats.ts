@@ -35,3 +35,15 @@ export function gc(): void {
   const g = (globalThis as { gc?: () => void }).gc
   if (g) { g(); g() }
 }
+
+/** Runs `setup` (untimed) then `fn` (timed), `rounds` times; the ms of each timed run. */
+export async function timeRounds(rounds: number, fn: () => unknown, setup?: () => unknown): Promise<number[]> {
+  const ms: number[] = []
+  for (let r = 0; r < rounds; r++) {
+    if (setup) await setup()
+    const t0 = performance.now()
+    await fn()
+    ms.push(performance.now() - t0)
+  }
+  return ms
+}

@@ -23,3 +23,7 @@ export function render(t: ReportTable, format: ReportFormat): string {
     case 'html': return renderHtml(t)
   }
 }
+export { compareRuns, renderCompare, COMPARE_FORMATS } from './compare.js'
+export type { CompareTable, CompareRow, CompareFormat } from './compare.js'
+export { readBenchRun, checkBenchRun, BENCH_SCHEMA } from './bench-run.js'
+export type { BenchRun, BenchRow } from './bench-run.js'
