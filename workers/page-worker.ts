@@ -30,6 +30,8 @@ export interface WorkerSetup {
   lo: SharedArrayBuffer
   hi: SharedArrayBuffer
   sums: SharedArrayBuffer | undefined
+  /** The store's staging memory: pieces without `src` are read from here. */
+  staging: SharedArrayBuffer
   /** Thread ids of workers that finished loading (src/pool/loaded-threads.ts). */
   loaded: SharedArrayBuffer
 }
@@ -43,12 +45,12 @@ export interface OwnResults {
 }
 
 /**
- * One piece of a folio: `count` pages at byte `srcOffset` of `src` (the store's
- * staging copy), with results from index `page` — of the shared ring, or of
- * `own` when the ring had no room.
+ * One piece of a folio: `count` pages at byte `srcOffset` of the store's
+ * staging memory (or of `src`, a folio staged elsewhere), with results from
+ * index `page` — of the shared ring, or of `own` when the ring had no room.
  */
 export interface CompressPiece {
-  src: SharedArrayBuffer
+  src?: SharedArrayBuffer
   srcOffset: number
   count: number
   page: number
@@ -102,7 +104,7 @@ markLoaded(new Int32Array(setup.loaded), threadId)
 
 function compress(task: CompressTask): void {
   for (const p of task.pieces) {
-    const src = new Uint8Array(p.src, p.srcOffset, p.count * 4096)
+    const src = new Uint8Array(p.src ?? setup.staging, p.srcOffset, p.count * 4096)
     const target: PoolTarget = p.own
       ? { status: new Int32Array(p.own.status), lo: new Uint32Array(p.own.lo), hi: new Uint32Array(p.own.hi), sums: p.own.sums ? new Uint32Array(p.own.sums) : null, page: p.page }
       : { ...ring, page: p.page }

@@ -136,6 +136,12 @@ export interface CompressBackend {
    * backends that have nothing better than the calling thread.
    */
   decompressMany?(request: DecompressRequest): Promise<void>
+  /**
+   * Shared memory the backend's threads already map (given to them once, at
+   * start): the store stages folios here when it can, so a task names its pages
+   * by offset and carries no buffer (posting a SharedArrayBuffer costs tens of µs).
+   */
+  readonly stagingBuffer?: SharedArrayBuffer
   /** How many shares decompressMany splits a batch into (see shareStart); the store lays jobs out so. Default 1. */
   readonly decodeShares?: number
   /** Below this many objects a batch is decoded on the calling thread instead. */

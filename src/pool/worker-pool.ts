@@ -36,6 +36,7 @@ import { PageRing, type PageRun } from '../util/page-ring.js'
 import { CompressToPool } from '../allocator/native-pool.js'
 import { freeResults, type StorePool } from '../allocator/object-pool.js'
 import { isLoaded, makeLoadedThreads } from './loaded-threads.js'
+import { growableStaging } from '../folio/staging.js'
 import type { CompressPiece, CompressTask, DecompressTask, OwnResults, TaskResult, WorkerSetup } from '../../workers/page-worker.js'
 
 /**
@@ -71,7 +72,9 @@ export interface WorkerPoolOptions {
   storeIncompressible: boolean
   /** The store's pool: workers attach to it by id and allocate in it. */
   pool: StorePool
-  /** Result ring size in pages (16 bytes each). Default max(4096, 1024 × workers), as the staging ring. */
+  /** Pages of staging memory the workers map at start (the store stages folios there). Default 4096. */
+  stagingPages?: number
+  /** Result ring size in pages (16 bytes each, virtual until touched). Default 65536 (1 MiB). */
   ringPages?: number
 }
 
@@ -87,6 +90,7 @@ export class WorkerPoolBackend implements CompressBackend {
   readonly synchronous = false
   readonly minDecompressBatch = LOAD_MANY_INLINE_PAGES
   readonly decodeShares: number
+  readonly stagingBuffer: SharedArrayBuffer
   readonly ready: Promise<void>
   private readonly piscina: Piscina
   private readonly ring: PageRing
@@ -111,10 +115,13 @@ export class WorkerPoolBackend implements CompressBackend {
   constructor(private readonly options: WorkerPoolOptions) {
     const native = loadNative()
     this.pool = options.pool
-    // As large as the store's staging ring: a folio that got staging space gets result space.
-    const ringPages = options.ringPages ?? Math.max(4096, 1024 * options.workers)
+    // 16 bytes per page: large enough that a burst which overflows the store's staging
+    // (whose overflow buffers are kept) still finds result space here.
+    const ringPages = options.ringPages ?? 65536
     this.ring = new PageRing(ringPages)
     const shared = makeShared(ringPages, options.pool.checksummed)
+    // Virtual until touched; handed to the workers once, so pieces staged here travel as offsets.
+    this.stagingBuffer = growableStaging(options.stagingPages ?? 4096)
     this.results = views(shared)
     const setup: WorkerSetup = {
       format: options.format,
@@ -125,6 +132,7 @@ export class WorkerPoolBackend implements CompressBackend {
       poolId: options.pool.id,
       ...shared,
       loaded: this.loaded.buffer as SharedArrayBuffer,
+      staging: this.stagingBuffer,
     }
     this.piscina = new Piscina({
       filename: WORKER_FILE,
@@ -185,9 +193,8 @@ export class WorkerPoolBackend implements CompressBackend {
         }
         for (let first = 0; first < count; first += TASK_PAGES) {
           const n = Math.min(TASK_PAGES, count - first)
-          const piece: CompressPiece = {
-            src: pages.buffer as SharedArrayBuffer, srcOffset: pages.byteOffset + first * PAGE_BYTES, count: n, page: base + first,
-          }
+          const piece: CompressPiece = { srcOffset: pages.byteOffset + first * PAGE_BYTES, count: n, page: base + first }
+          if (pages.buffer !== this.stagingBuffer) piece.src = pages.buffer as SharedArrayBuffer
           if (own) piece.own = own
           this.queue.push({ piece, folio })
         }

@@ -98,7 +98,7 @@ export interface OpenHooks {
 }
 
 /** Staging ring of the store's own copies of folios in flight (16 MiB, virtual until touched). */
-const STAGING_PAGES = 4096
+export const STAGING_PAGES = 4096
 
 export class PageStore {
   readonly options: Readonly<ResolvedOptions>
@@ -138,7 +138,7 @@ export class PageStore {
     this.decoders = FORMATS.map((f: StreamFormat) => new this.native.Codec(f, 1))
     this.pool = pool
     this.admission = new Admission(pool, options.maxPoolBytes, options.acceptThresholdPercent)
-    this.staging = backend.synchronous ? undefined : new Staging(STAGING_PAGES)
+    this.staging = backend.synchronous ? undefined : new Staging(STAGING_PAGES, backend.stagingBuffer)
   }
 
   get info(): BackendInfo {
@@ -768,7 +768,7 @@ async function openBackend(resolved: ResolvedOptions, storePool: StorePool): Pro
     const pool = new WorkerPoolBackend({
       format, level: resolved.level!, maxBatch: resolved.maxBatch!, workers: resolved.workers,
       threshold: resolved.incompressibleThreshold, sameFilled: resolved.sameFilled,
-      storeIncompressible: resolved.storeIncompressible, pool: storePool,
+      storeIncompressible: resolved.storeIncompressible, pool: storePool, stagingPages: STAGING_PAGES,
     })
     try {
       await pool.ready

@@ -27,6 +27,7 @@ export class FaultyBackend implements CompressBackend {
   readonly synchronous: boolean
   readonly minDecompressBatch: number
   readonly decodeShares: number | undefined
+  readonly stagingBuffer: SharedArrayBuffer | undefined
   /** Faults for the next compress() call only (compress is called synchronously by storeFolio). */
   next: CallFaults = {}
   /** Faults for every call, by folio size, when `next` names none. */
@@ -38,6 +39,7 @@ export class FaultyBackend implements CompressBackend {
     this.synchronous = inner.synchronous && !schedule
     this.minDecompressBatch = schedule ? 1 : inner.minDecompressBatch
     this.decodeShares = schedule && !inner.decompressMany ? 1 : inner.decodeShares
+    this.stagingBuffer = inner.stagingBuffer
     if (schedule || inner.decompressMany) this.decompressMany = (r) => this.decode(r)
   }
 
