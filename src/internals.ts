@@ -4,7 +4,7 @@
  * injection. No stability promise; applications use 'zstash'.
  */
 export * from './index.js'
-export { LOAD_MANY_INLINE_PAGES, openPageStore } from './store/page-store.js'
+export { LOAD_MANY_INLINE_PAGES, LOAD_MANY_INLINE_PAGES_SLOW, openPageStore } from './store/page-store.js'
 export type { OpenHooks } from './store/page-store.js'
 export { WorkerPoolBackend } from './pool/worker-pool.js'
 export { CpuBackend } from './codecs/cpu-backend.js'

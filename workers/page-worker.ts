@@ -62,15 +62,20 @@ export interface CompressTask {
   pieces: CompressPiece[]
 }
 
-/** Jobs [first, first + count) of a loadMany batch (arrays shared by every task of the batch). */
+/**
+ * Jobs [first, first + count) of a loadMany batch. The job arrays share one
+ * buffer (src/store/decode-jobs.ts); the *At fields are their byte offsets.
+ */
 export interface DecompressTask {
   op: 'decompress'
-  handles: SharedArrayBuffer
-  lengths: SharedArrayBuffer
-  slots: SharedArrayBuffer
-  sums: SharedArrayBuffer | undefined
-  pages: SharedArrayBuffer
-  status: SharedArrayBuffer
+  jobs: SharedArrayBuffer
+  handlesAt: number
+  lengthsAt: number
+  slotsAt: number
+  /** -1: no checksums. */
+  sumsAt: number
+  pagesAt: number
+  statusAt: number
   first: number
   count: number
   dst: SharedArrayBuffer
@@ -114,12 +119,12 @@ function compress(task: CompressTask): void {
 
 function decompress(t: DecompressTask): void {
   const { first, count } = t
-  const handles = new Uint32Array(t.handles, first * 4, count)
-  const lengths = new Uint32Array(t.lengths, first * 4, count)
-  const slots = new Uint8Array(t.slots, first, count)
-  const sums = t.sums ? new Uint32Array(t.sums, first * 4, count) : null
-  const pages = new Uint32Array(t.pages, first * 4, count)
-  const status = new Int32Array(t.status, first * 4, count)
+  const handles = new Uint32Array(t.jobs, t.handlesAt + first * 4, count)
+  const lengths = new Uint32Array(t.jobs, t.lengthsAt + first * 4, count)
+  const slots = new Uint8Array(t.jobs, t.slotsAt + first, count)
+  const sums = t.sumsAt >= 0 ? new Uint32Array(t.jobs, t.sumsAt + first * 4, count) : null
+  const pages = new Uint32Array(t.jobs, t.pagesAt + first * 4, count)
+  const status = new Int32Array(t.jobs, t.statusAt + first * 4, count)
   const dst = new Uint8Array(t.dst, t.dstOffset, t.dstLength)
   // One native call per run of jobs in the same stream format (usually all of them).
   for (let i = 0; i < count; ) {

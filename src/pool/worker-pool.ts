@@ -45,8 +45,16 @@ import type { CompressPiece, CompressTask, DecompressTask, OwnResults, TaskResul
  * (128 × 6 µs for lz4), small enough that a 2 MiB folio is shared by 4 tasks.
  */
 export const TASK_PAGES = 128
-/** Below this many compressed pages a loadMany decodes on the calling thread: a pool round trip would cost more. */
-export const LOAD_MANY_INLINE_PAGES = 64
+/**
+ * Below this many compressed pages a loadMany decodes on the calling thread:
+ * the workers' round trip (~50–100 µs, and the calling thread waits for the
+ * slowest share) must be small next to the decode work. Measured on node-64m,
+ * 2 workers, loadMany vs a loadSync loop: lz4 (~1.5 µs a page) broke even at
+ * 512–1024 pages (0.48× at 64, 0.9× at 256, 1.1× at 1024); zstd (~5 µs) at
+ * ~128 (0.7–0.9× at 64, 1.2× at 256). So lz4 batches from 1024, others from 256.
+ */
+export const LOAD_MANY_INLINE_PAGES = 1024
+export const LOAD_MANY_INLINE_PAGES_SLOW = 256
 const here = path.dirname(fileURLToPath(import.meta.url))
 const WORKER_FILE = path.resolve(here, '..', '..', 'workers', 'page-worker.js')
 
@@ -88,7 +96,7 @@ interface Results {
 export class WorkerPoolBackend implements CompressBackend {
   readonly info: BackendInfo
   readonly synchronous = false
-  readonly minDecompressBatch = LOAD_MANY_INLINE_PAGES
+  readonly minDecompressBatch: number
   readonly decodeShares: number
   readonly stagingBuffer: SharedArrayBuffer
   readonly ready: Promise<void>
@@ -115,6 +123,7 @@ export class WorkerPoolBackend implements CompressBackend {
   constructor(private readonly options: WorkerPoolOptions) {
     const native = loadNative()
     this.pool = options.pool
+    this.minDecompressBatch = options.format === 'lz4' ? LOAD_MANY_INLINE_PAGES : LOAD_MANY_INLINE_PAGES_SLOW
     // 16 bytes per page: large enough that a burst which overflows the store's staging
     // (whose overflow buffers are kept) still finds result space here.
     const ringPages = options.ringPages ?? 65536
@@ -217,23 +226,23 @@ export class WorkerPoolBackend implements CompressBackend {
   async decompressMany(request: DecompressRequest): Promise<void> {
     if (this.closing) throw new ClosedError('worker pool')
     const { count, dst } = request
-    const arrays = [request.handles, request.lengths, request.slots, request.dstPages, request.status, dst]
+    const jobs = request.handles.buffer
+    const arrays = [request.handles, request.lengths, request.slots, request.dstPages, request.status]
     if (request.sums) arrays.push(request.sums)
-    if (arrays.some((a) => !(a.buffer instanceof SharedArrayBuffer)) || arrays.some((a) => a !== dst && a.byteOffset !== 0)) {
-      throw new TypeError('loadMany jobs and destinations must be in shared memory (jobs from offset 0)')
+    if (!(dst.buffer instanceof SharedArrayBuffer) || !(jobs instanceof SharedArrayBuffer) || arrays.some((a) => a.buffer !== jobs)) {
+      throw new TypeError('loadMany jobs (in one buffer) and destinations must be in shared memory')
     }
     const shares = this.decodeShares
     const runs: Promise<TaskResult>[] = []
     for (let s = 0; s < shares - 1; s++) {
       const n = shareCount(count, shares, s)
       if (n === 0) continue
-      const sab = (a: ArrayBufferView) => a.buffer as SharedArrayBuffer
       const task: DecompressTask = {
-        op: 'decompress',
-        handles: sab(request.handles), lengths: sab(request.lengths), slots: sab(request.slots),
-        sums: request.sums ? sab(request.sums) : undefined, pages: sab(request.dstPages), status: sab(request.status),
+        op: 'decompress', jobs,
+        handlesAt: request.handles.byteOffset, lengthsAt: request.lengths.byteOffset, slotsAt: request.slots.byteOffset,
+        sumsAt: request.sums ? request.sums.byteOffset : -1, pagesAt: request.dstPages.byteOffset, statusAt: request.status.byteOffset,
         first: shareStart(count, shares, s), count: n,
-        dst: sab(dst), dstOffset: dst.byteOffset, dstLength: dst.byteLength,
+        dst: dst.buffer as SharedArrayBuffer, dstOffset: dst.byteOffset, dstLength: dst.byteLength,
       }
       this.decompressTasks++
       runs.push(this.track(this.piscina.run(task)) as Promise<TaskResult>)

@@ -36,13 +36,14 @@ import { checkFolio, checkKey, checkKeys, checkLoadOptions, MAX_KEY } from './ar
 import { Admission } from './admission.js'
 import { Inflight } from './inflight.js'
 import { KeyRanges } from './key-ranges.js'
+import { DecodeJobPool } from './decode-jobs.js'
 import { TEST_HOOKS, type TestHooks } from './test-hooks.js'
 import { WorkerPoolBackend } from '../pool/worker-pool.js'
 import { isDeviceCompressor, openDeviceBackend } from '../devices/index.js'
 import { availableParallelism } from 'node:os'
 
 export { MAX_KEY }
-export { LOAD_MANY_INLINE_PAGES } from '../pool/worker-pool.js'
+export { LOAD_MANY_INLINE_PAGES, LOAD_MANY_INLINE_PAGES_SLOW } from '../pool/worker-pool.js'
 
 export interface LoadOptions {
   /** Write the page(s) here (at least PAGE_SIZE bytes per key) instead of a new array. */
@@ -113,6 +114,7 @@ export class PageStore {
   private readonly staging: Staging | undefined
   private readonly inflight = new Inflight()
   private readonly keyRanges = new KeyRanges()
+  private readonly decodeJobs = new DecodeJobPool()
   private closing: Promise<void> | undefined
   private finalStats: PageStoreStats | undefined
   // Scratch for one folio at a time (commits are synchronous): no per-page objects.
@@ -324,13 +326,13 @@ export class PageStore {
     // Jobs in shared arrays the workers read in place, dealt into the backend's
     // shares: job k (k-th largest) goes to share k % shares, so each starts with its longest.
     const shares = Math.max(1, this.backend.decodeShares ?? 1)
-    const shared = (bytes: number) => new SharedArrayBuffer(Math.max(bytes, 4))
-    const handles = new Uint32Array(shared(count * 4), 0, count)
-    const lengths = new Uint32Array(shared(count * 4), 0, count)
-    const slots = new Uint8Array(shared(count), 0, count)
-    const dstPages = new Uint32Array(shared(count * 4), 0, count)
-    const status = new Int32Array(shared(count * 4), 0, count)
-    const sums = this.options.checksum ? new Uint32Array(shared(count * 4), 0, count) : undefined
+    const job = this.decodeJobs.take(count)
+    const handles = job.handles.subarray(0, count)
+    const lengths = job.lengths.subarray(0, count)
+    const slots = job.slots.subarray(0, count)
+    const dstPages = job.dstPages.subarray(0, count)
+    const status = job.status.subarray(0, count)
+    const sums = this.options.checksum ? job.sums.subarray(0, count) : undefined
     const starts = new Uint32Array(shares)
     for (let s = 0; s < shares; s++) starts[s] = shareStart(count, shares, s)
     const submitted = new Uint32Array(count)
@@ -356,13 +358,19 @@ export class PageStore {
     } finally {
       if (--this.asyncReaders === 0) this.flushDeferredFrees()
     }
+    // Read the statuses before the job buffer can serve another load.
+    let failed = 0
     if (!failure) {
       for (let k = 0; k < count; k++) {
         if (status[k] !== PAGE_SIZE) {
-          this.counters.decompress_fail++
+          failed++
           if (firstBad < 0 || dstPages[k] < firstBad) { firstBad = dstPages[k]; badStatus = status[k] }
         }
       }
+    }
+    this.decodeJobs.give(job)
+    if (!failure) {
+      this.counters.decompress_fail += failed
       if (firstBad >= 0) failure = new DecompressError(keys[firstBad], badStatus, decodeStatusName(badStatus))
     }
     if (!failure && into && dst !== into) {
