@@ -6,11 +6,13 @@
  *
  * For each corpus and codec:
  *   store   zstash on the calling thread (workers: 0, 1 thread) and with the
- *           worker pool (W workers; the calling thread allocates and publishes),
+ *           worker pool (W workers allocate in the native pool; the calling thread stages and publishes),
  *           from ordinary memory and from a SharedArrayBuffer (read in place);
  *   load    a loadSync loop on the calling thread (1 thread); loadMany in batches
  *           of 64..16384 keys with the pool (W threads), next to that loop;
  *           single-page loadSync p50/p99 against one raw decompress call;
+ *   memory  bytes per stored page beyond the compressed bytes (fragmentation and
+ *           metadata) after the store, after churn, after compaction;
  *   naive   what a Node user writes instead: Map + lz4-napi compressSync /
  *           uncompressSync on the calling thread, and on W worker threads each
  *           with its own Map; zstash is compared with both.
@@ -55,6 +57,7 @@ const storeRows: string[][] = []
 const loadRows: string[][] = []
 const latencyRows: string[][] = []
 const naiveRows: string[][] = []
+const memoryRows: string[][] = []
 const r2 = (x: number | undefined) => (x === undefined ? '—' : fmt(x, 2))
 
 async function storeAll(store: PageStore, source: Uint8Array, n: number): Promise<void> {
@@ -179,7 +182,7 @@ for (const corpus of corpora) {
       return r
     }
     const st1 = bounded({ id: `pool/store/${key}/zstash/t1`, label: `${key} zstash store, workers 0`, threads: 1, unit: 'MB/s', note: 'calling thread' }, `${key}/store/t1`, ceilingRow(1, 'compress'))
-    const stW = bounded({ id: `pool/store/${key}/zstash/t${W}`, label: `${key} zstash store, ${W} workers`, threads: W, unit: 'MB/s', note: `${W} workers + the calling thread (allocation, publish)` }, `${key}/store/t${W}`, ceilingRow(W, 'compress'))
+    const stW = bounded({ id: `pool/store/${key}/zstash/t${W}`, label: `${key} zstash store, ${W} workers`, threads: W, unit: 'MB/s', note: `${W} workers (compress into the pool) + the calling thread (staging copy, publish)` }, `${key}/store/t${W}`, ceilingRow(W, 'compress'))
     const stShared = bounded({ id: `pool/store/${key}/zstash-shared/t${W}`, label: `${key} zstash store from a SharedArrayBuffer, ${W} workers`, threads: W, unit: 'MB/s', note: 'folios read in place by the workers' }, `${key}/store-shared/t${W}`, ceilingRow(W, 'compress'))
     rec.add({ id: `pool/store/${key}/metadata`, label: `${key} zstash metadata`, threads: W, unit: 'B/page', value: st.metadata_bytes_per_page })
     rec.add({ id: `pool/store/${key}/compression`, label: `${key} original / pool_total_size`, threads: W, unit: 'x', value: bytes / st.pool_total_size })
@@ -230,6 +233,32 @@ for (const corpus of corpora) {
     const p50 = rec.addBounded({ id: `pool/latency/${key}/loadSync-p50/t1`, label: `${key} loadSync p50`, threads: 1, unit: 'µs', value: percentile(lStore, 50), note: 'ratio: lower is better' }, rawP50)
     const p99 = rec.add({ id: `pool/latency/${key}/loadSync-p99/t1`, label: `${key} loadSync p99`, threads: 1, unit: 'µs', value: percentile(lStore, 99) })
     latencyRows.push([key, fmt(p50.value, 2), fmt(p99.value, 2), fmt(rawP50.value, 2), fmt(percentile(lRaw, 99), 2), r2(p50.ratio)])
+
+    // Bytes per stored page beyond the compressed bytes, fragmentation included
+    // ((pool_total_size − Σ objects + metadata) / stored pages): after the full store,
+    // after churn (a random half invalidated and stored again from other corpus pages),
+    // and after compaction.
+    const overhead = (label: string) => {
+      const s = store.stats()
+      rec.add({ id: `pool/memory/${key}/${label}`, label: `${key} bytes/page beyond compressed, ${label}`, threads: W, unit: 'B/page', value: s.overhead_bytes_per_page,
+        note: `pool ${fmt(s.pool_total_size / 2 ** 20, 1)} MiB, objects ${fmt(s.pool.object_bytes / 2 ** 20, 1)} MiB, metadata ${fmt(s.metadata_bytes_per_page, 1)} B/page` })
+      return s
+    }
+    const full = overhead('after store')
+    let seed = 12345
+    const rnd = () => { seed = (seed * 1103515245 + 12345) & 0x7fffffff; return seed / 0x80000000 }
+    const churned: number[] = []
+    for (let k = 0; k < n; k++) if (rnd() < 0.5) { store.invalidate(k); churned.push(k) }
+    const one = new Uint8Array(PAGE_SIZE)
+    for (const k of churned) {
+      const from = Math.floor(rnd() * n)
+      one.set(pages.subarray(from * PAGE_SIZE, (from + 1) * PAGE_SIZE))
+      await store.storeFolio(k, one)
+    }
+    const churn = overhead('after churn')
+    store.compact()
+    const compacted = overhead('after churn + compact')
+    memoryRows.push([key, fmt(full.overhead_bytes_per_page, 1), fmt(churn.overhead_bytes_per_page, 1), fmt(compacted.overhead_bytes_per_page, 1), fmt(compacted.metadata_bytes_per_page, 1)])
     await store.close()
   }
 
@@ -259,7 +288,7 @@ const lines: string[] = []
 const say = (s = '') => { lines.push(s); console.log(s) }
 say(`zstash store/load benchmark: W = ${W} workers, ${folioPages}-page folios, best of ${R} (min–max over the rounds); ${native.codecLibraries}`)
 if (storeRows.length) {
-  say('\nStore, MB/s of original pages. threads: 1 = the calling thread (workers: 0); W = W pool workers (the calling thread allocates and publishes).')
+  say('\nStore, MB/s of original pages. threads: 1 = the calling thread (workers: 0); W = W pool workers, which allocate in the native pool (the calling thread stages and publishes).')
   say(printTable(['corpus/codec', 'threads', 'ceiling', 'zstash', 'ratio best/paired', 'zstash SAB', 'ratio best/paired', '/ naive same t best/paired', 'SAB / naive best/paired'], storeRows))
   say('  ceiling = raw native compress loop on that many threads at once, one round before each zstash round; naive = Map + lz4-napi')
   say('  compressSync on that many threads, one round after each zstash round (the naive table below has its MB/s)')
@@ -272,6 +301,8 @@ if (storeRows.length) {
   say('  round of the row: into one reused page for the loadSync loop (as it loads into one page), into a page per key for loadMany.')
   say('\nSingle-page load latency, µs (random compressed pages, calling thread)')
   say(printTable(['corpus/codec', 'loadSync p50', 'p99', 'raw p50', 'raw p99', 'p50 / raw'], latencyRows))
+  say('\nBytes per stored page beyond the compressed bytes, fragmentation included ((pool_total_size − Σ objects + metadata) / pages)')
+  say(printTable(['corpus/codec', 'after store', 'after churn', 'churn + compact', 'of which metadata'], memoryRows))
   say('\nNaive alternative (Map<number, Buffer> + lz4-napi)')
   say(printTable(['corpus', 'threads', 'store MB/s', 'load MB/s', 'ratio', 'B/page beyond data'], naiveRows))
 }
