@@ -92,6 +92,8 @@ export interface PingTask {
 export interface TaskResult {
   threadId: number
   busyNs: number
+  /** CPU time of the task on its thread (on a loaded host, busyNs includes time the thread waited for a core). */
+  cpuMs: number
 }
 
 const setup = workerData as WorkerSetup
@@ -138,7 +140,8 @@ function decompress(t: DecompressTask): void {
 
 export default function run(task: CompressTask | DecompressTask | PingTask): TaskResult {
   const t0 = process.hrtime.bigint()
+  const c0 = A.threadCpuMs()
   if (task.op === 'compress') compress(task)
   else if (task.op === 'decompress') decompress(task)
-  return { threadId, busyNs: Number(process.hrtime.bigint() - t0) }
+  return { threadId, busyNs: Number(process.hrtime.bigint() - t0), cpuMs: A.threadCpuMs() - c0 }
 }

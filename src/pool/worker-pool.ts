@@ -1,11 +1,11 @@
 /**
  * Software compression in a piscina worker pool, straight into the store's
- * native pool. The costs it is designed around (measured here): a piscina
- * round trip is 25–120 µs, an lz4 page is ~6 µs. So a task is never one page:
- * queued folio pieces are coalesced into tasks of up to TASK_PAGES pages, a
- * large folio is split so every worker shares it, and at most three tasks per
- * worker are in flight (one running, the others queued in its port to hide
- * the round trip). Workers read the store's staging copy in place, allocate
+ * native pool. The costs it is designed around (measured here): posting a
+ * task costs the owner thread ~50 µs, an lz4 page ~1–6 µs of a worker. So a
+ * task is never one page: queued folio pieces are coalesced into tasks of up
+ * to TASK_PAGES pages, a large folio is split so every worker shares it, and
+ * up to TASKS_PER_WORKER tasks wait in each worker's port, where the worker
+ * takes the next one without the owner thread (piscina's Atomics hand-off). Workers read the store's staging copy in place, allocate
  * their objects in the pool, and write handles, lengths and checksums into a
  * shared result ring; a task message carries offsets and counts, and its
  * answer carries nothing but timing. The owner thread's work per folio is
@@ -41,19 +41,25 @@ import type { CompressPiece, CompressTask, DecompressTask, OwnResults, TaskResul
 
 /**
  * Pages per task: large enough that a task's cost on the owner thread (post,
- * completion, ~50–100 µs on this machine) is small next to its work
- * (128 × 6 µs for lz4), small enough that a 2 MiB folio is shared by 4 tasks.
+ * completion, ~50–100 µs on this machine) is small next to its work (512 ×
+ * ~1.1 µs for lz4 on node pages): owner CPU per 64 MiB fell from a median of
+ * 20–25 ms at 128 pages to 16–18 ms at 512.
  */
-export const TASK_PAGES = 128
+export const TASK_PAGES = 512
+/** Tasks posted to one worker at most (16 × 512 pages = 32 MiB of input per worker in flight). */
+const TASKS_PER_WORKER = 16
+/** A folio up to this many pages is one piece; a larger one is split across the workers. */
+const PIECE_PAGES = 64
 /**
  * Below this many compressed pages a loadMany decodes on the calling thread:
  * the workers' round trip (~50–100 µs, and the calling thread waits for the
  * slowest share) must be small next to the decode work. Measured on node-64m,
  * 2 workers, loadMany vs a loadSync loop: lz4 (~1.5 µs a page) broke even at
- * 512–1024 pages (0.48× at 64, 0.9× at 256, 1.1× at 1024); zstd (~5 µs) at
- * ~128 (0.7–0.9× at 64, 1.2× at 256). So lz4 batches from 1024, others from 256.
+ * 1024–4096 pages (0.48× at 64, 0.9× at 256, 0.84–1.15× at 1024, 1.1–1.2× at
+ * 4096); zstd (~5 µs) at ~128 (0.7–0.9× at 64, 1.2× at 256). So lz4 batches
+ * from 2048, others from 256.
  */
-export const LOAD_MANY_INLINE_PAGES = 1024
+export const LOAD_MANY_INLINE_PAGES = 2048
 export const LOAD_MANY_INLINE_PAGES_SLOW = 256
 const here = path.dirname(fileURLToPath(import.meta.url))
 const WORKER_FILE = path.resolve(here, '..', '..', 'workers', 'page-worker.js')
@@ -106,6 +112,9 @@ export class WorkerPoolBackend implements CompressBackend {
   private readonly queue: QueuedPiece[] = []
   private readonly maxTasksInFlight: number
   private tasksInFlight = 0
+  private queuedPages = 0
+  private flushScheduled = false
+  private flushing = false
   private readonly running = new Set<Promise<unknown>>()
   private readonly pool: StorePool
   private readonly decoders: (NativeCodec | undefined)[] = []
@@ -117,6 +126,7 @@ export class WorkerPoolBackend implements CompressBackend {
   private decompressTasks = 0
   private pagesDecodedHere = 0
   private workerFailures = 0
+  private cpuMs = 0
   private objectsFreedOnFailure = 0
   private readonly busyNs = new Map<number, number>()
 
@@ -150,10 +160,10 @@ export class WorkerPoolBackend implements CompressBackend {
       idleTimeout: Infinity,
       workerData: setup,
       recordTiming: false,
-      // A second task waits in the worker's port, so a worker never idles for the owner's round trip.
-      concurrentTasksPerWorker: 2,
+      // Queued tasks wait in the worker's port: a worker takes the next one without the owner thread.
+      concurrentTasksPerWorker: TASKS_PER_WORKER,
     })
-    this.maxTasksInFlight = options.workers * 3
+    this.maxTasksInFlight = options.workers * TASKS_PER_WORKER
     // The calling thread takes a share of every batched decode: it would otherwise only wait.
     this.decodeShares = options.workers + 1
     // Every worker must finish loading the addon before the pool is used or
@@ -196,16 +206,17 @@ export class WorkerPoolBackend implements CompressBackend {
     try {
       await new Promise<void>((resolve, reject) => {
         const folio: FolioJob = {
-          remaining: Math.ceil(count / TASK_PAGES),
+          remaining: Math.ceil(count / this.pieceFor(count)),
           error: undefined,
           settle: (error) => (error ? reject(error) : resolve()),
         }
-        for (let first = 0; first < count; first += TASK_PAGES) {
-          const n = Math.min(TASK_PAGES, count - first)
+        for (let first = 0; first < count; first += this.pieceFor(count)) {
+          const n = Math.min(this.pieceFor(count), count - first)
           const piece: CompressPiece = { srcOffset: pages.byteOffset + first * PAGE_BYTES, count: n, page: base + first }
           if (pages.buffer !== this.stagingBuffer) piece.src = pages.buffer as SharedArrayBuffer
           if (own) piece.own = own
           this.queue.push({ piece, folio })
+          this.queuedPages += n
         }
         this.pump()
       })
@@ -269,6 +280,7 @@ export class WorkerPoolBackend implements CompressBackend {
       result_ring_misses: this.ring.misses,
       worker_failures: this.workerFailures,
       objects_freed_on_failure: this.objectsFreedOnFailure,
+      workers_cpu_ms: this.cpuMs,
     }
     let i = 0
     for (const [, ns] of [...this.busyNs].sort((a, b) => a[0] - b[0])) s[`worker${i++}_busy_ms`] = ns / 1e6
@@ -282,6 +294,7 @@ export class WorkerPoolBackend implements CompressBackend {
 
   private async shutDown(): Promise<void> {
     const closed = new ClosedError('worker pool')
+    this.queuedPages = 0
     for (const { folio } of this.queue.splice(0)) {
       folio.error ??= closed
       if (--folio.remaining === 0) folio.settle(folio.error)
@@ -304,6 +317,11 @@ export class WorkerPoolBackend implements CompressBackend {
     }
   }
 
+  /** Pages per piece of a folio: whole up to PIECE_PAGES, and a larger folio split so every worker gets a share. */
+  private pieceFor(count: number): number {
+    return count <= PIECE_PAGES ? count : Math.max(PIECE_PAGES, Math.ceil(count / this.options.workers))
+  }
+
   /** The calling thread's share of a decode batch, with this thread's decoders. */
   private decodeHere(r: DecompressRequest, first: number, count: number): void {
     for (let i = first, end = first + count; i < end; ) {
@@ -317,9 +335,33 @@ export class WorkerPoolBackend implements CompressBackend {
     this.pagesDecodedHere += count
   }
 
-  /** Starts tasks while fewer than three per worker are in flight, coalescing queued pieces. */
+  /**
+   * Posts queued pieces as tasks. A full task (TASK_PAGES) goes at once; a
+   * partial one goes at once only while a worker may be idle (fewer tasks in
+   * flight than workers), else at the end of the current synchronous run (a
+   * microtask), so a caller issuing a burst of small folios in one loop gets
+   * them coalesced — and the workers get them while that loop still runs:
+   * they take queued tasks from their ports without the owner thread, which
+   * is busy issuing (measured: with three small tasks per worker in flight,
+   * the workers idled for most of a 64 MiB burst).
+   */
   private pump(): void {
     while (this.tasksInFlight < this.maxTasksInFlight && this.queue.length > 0 && !this.closing) {
+      if (this.queuedPages < TASK_PAGES && this.tasksInFlight >= this.options.workers && !this.flushing) {
+        if (!this.flushScheduled) {
+          this.flushScheduled = true
+          queueMicrotask(() => {
+            this.flushScheduled = false
+            this.flushing = true
+            try {
+              this.pump()
+            } finally {
+              this.flushing = false
+            }
+          })
+        }
+        return
+      }
       const batch: QueuedPiece[] = []
       let pages = 0
       while (this.queue.length > 0 && (batch.length === 0 || pages + this.queue[0].piece.count <= TASK_PAGES)) {
@@ -327,6 +369,7 @@ export class WorkerPoolBackend implements CompressBackend {
         batch.push(q)
         pages += q.piece.count
       }
+      this.queuedPages -= pages
       const task: CompressTask = { op: 'compress', pieces: batch.map((q) => q.piece) }
       this.tasksInFlight++
       this.track(this.piscina.run(task)).then(
@@ -363,6 +406,7 @@ export class WorkerPoolBackend implements CompressBackend {
 
   private addBusy(result: TaskResult): void {
     this.busyNs.set(result.threadId, (this.busyNs.get(result.threadId) ?? 0) + result.busyNs)
+    this.cpuMs += result.cpuMs ?? 0
   }
 }
 
