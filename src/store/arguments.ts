@@ -111,7 +111,7 @@ const LOAD_OPTIONS = new Set(['into', 'exclusive'])
  * allocates nothing in the common case: the result is a scratch object the
  * caller reads at once (never keep it), and the real view of a caller's
  * `into` is kept for the next call with the same array, reused while its
- * buffer, offset and length — read through the intrinsics — are unchanged.
+ * length — read through the intrinsic — is unchanged.
  */
 export function checkLoadOptions(options: unknown, pages: number): CheckedLoadOptions {
   const out = checkedScratch
@@ -149,10 +149,9 @@ let lastInto: Uint8Array | undefined
 /** realBytes(value), reusing the view made for the same array last time if it still describes it. */
 function realBytesReused(value: unknown): Uint8Array | undefined {
   const v = lastInto
-  if (value === lastIntoArg && v !== undefined && v.byteLength !== 0 &&
-      bufferOf.call(value) === v.buffer && byteOffsetOf.call(value) === v.byteOffset && byteLengthOf.call(value) === v.byteLength) {
-    return v
-  }
+  // A typed array's buffer and offset never change; its length does when the
+  // buffer is detached or resized, so that is the one thing to read again.
+  if (value === lastIntoArg && v !== undefined && v.byteLength !== 0 && byteLengthOf.call(value) === v.byteLength) return v
   const real = realBytes(value)
   lastIntoArg = real ? value : undefined
   lastInto = real
