@@ -13,6 +13,9 @@ export class DecodeJobs {
   readonly status: Int32Array
   readonly sums: Uint32Array
   readonly slots: Uint8Array
+  /** Owner-thread scratch: the sort keys (largest first) and the submission order. */
+  readonly order: Float64Array
+  readonly submitted: Uint32Array
 
   constructor(readonly capacity: number) {
     const c = capacity
@@ -23,6 +26,8 @@ export class DecodeJobs {
     this.status = new Int32Array(this.buffer, 12 * c, c)
     this.sums = new Uint32Array(this.buffer, 16 * c, c)
     this.slots = new Uint8Array(this.buffer, 20 * c, c)
+    this.order = new Float64Array(c)
+    this.submitted = new Uint32Array(c)
   }
 }
 

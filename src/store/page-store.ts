@@ -36,7 +36,7 @@ import { checkFolio, checkKey, checkKeys, checkLoadOptions, MAX_KEY } from './ar
 import { Admission } from './admission.js'
 import { Inflight } from './inflight.js'
 import { KeyRanges } from './key-ranges.js'
-import { DecodeJobPool } from './decode-jobs.js'
+import { DecodeJobPool, type DecodeJobs } from './decode-jobs.js'
 import { TEST_HOOKS, type TestHooks } from './test-hooks.js'
 import { WorkerPoolBackend } from '../pool/worker-pool.js'
 import { isDeviceCompressor, openDeviceBackend } from '../devices/index.js'
@@ -284,7 +284,13 @@ export class PageStore {
   }
 
   /** Test support: the order in which the last batched loadMany submitted its pages (indexes into keys). */
-  lastLoadManyOrder: ArrayLike<number> = []
+  get lastLoadManyOrder(): ArrayLike<number> {
+    // A view of the job buffer's scratch (no copy per call): valid until another batched load runs.
+    return this.lastOrder ? this.lastOrder.submitted.subarray(0, this.lastOrderCount) : []
+  }
+
+  private lastOrder: DecodeJobs | undefined
+  private lastOrderCount = 0
 
   /**
    * Same-filled, raw and pending pages are copied here at once; compressed
@@ -301,7 +307,9 @@ export class PageStore {
     // Workers and devices write the destination from other threads: it must be shared memory.
     const dst = into && into.buffer instanceof SharedArrayBuffer ? into : new Uint8Array(new SharedArrayBuffer(n * PAGE_SIZE))
     // Largest first: sort packed (PAGE_SIZE - length, position) keys, a native numeric sort.
-    const order = new Float64Array(count)
+    // The job buffer comes first: its scratch holds the sort keys (no allocation per call).
+    const job = this.decodeJobs.take(count)
+    const order = job.order.subarray(0, count)
     let found = 0
     let j = 0
     let firstBad = -1
@@ -326,7 +334,6 @@ export class PageStore {
     // Jobs in shared arrays the workers read in place, dealt into the backend's
     // shares: job k (k-th largest) goes to share k % shares, so each starts with its longest.
     const shares = Math.max(1, this.backend.decodeShares ?? 1)
-    const job = this.decodeJobs.take(count)
     const handles = job.handles.subarray(0, count)
     const lengths = job.lengths.subarray(0, count)
     const slots = job.slots.subarray(0, count)
@@ -335,7 +342,7 @@ export class PageStore {
     const sums = this.options.checksum ? job.sums.subarray(0, count) : undefined
     const starts = new Uint32Array(shares)
     for (let s = 0; s < shares; s++) starts[s] = shareStart(count, shares, s)
-    const submitted = new Uint32Array(count)
+    const submitted = job.submitted.subarray(0, count)
     for (let k = 0; k < count; k++) {
       const i = order[k] % 2 ** 32
       submitted[k] = i
@@ -347,7 +354,8 @@ export class PageStore {
       dstPages[at] = i
       if (sums) sums[at] = this.entries.sum
     }
-    this.lastLoadManyOrder = submitted
+    this.lastOrder = job
+    this.lastOrderCount = count
     let failure: ZstashError | undefined
     this.asyncReaders++
     try {
