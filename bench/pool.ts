@@ -24,7 +24,7 @@
  */
 import { parseArgs } from 'node:util'
 import { availableParallelism } from 'node:os'
-import { PageStore, PAGE_SIZE, loadNative } from '../src/internals.js'
+import { PageStore, PAGE_SIZE, loadNative, nativeAllocator } from '../src/internals.js'
 import { readCorpusPages, corpusAvailable, type CorpusName } from './lib/corpus.js'
 import { printTable, fmt } from './lib/table.js'
 import { percentile } from './lib/stats.js'
@@ -51,6 +51,7 @@ const R = Number(values.repeat)
 const batches = values.batches!.split(',').map(Number)
 const corpora = values.corpora === 'none' ? [] : values.corpora!.split(',') as CorpusName[]
 const native = loadNative()
+const allocator = nativeAllocator()
 const rec = new RunRecord('pool', { codecs: values.codecs, corpora, workers: W, folio_pages: folioPages, repeat: R, batches, scale: values.scale }, native.codecLibraries)
 
 const storeRows: string[][] = []
@@ -58,6 +59,8 @@ const loadRows: string[][] = []
 const latencyRows: string[][] = []
 const naiveRows: string[][] = []
 const memoryRows: string[][] = []
+const cpuRows: string[][] = []
+const loadCpuRows: string[][] = []
 const r2 = (x: number | undefined) => (x === undefined ? '—' : fmt(x, 2))
 
 async function storeAll(store: PageStore, source: Uint8Array, n: number): Promise<void> {
@@ -142,6 +145,35 @@ for (const corpus of corpora) {
     await paired(W, 'compress', `${key}/store-shared/t${W}`, () => storeAll(store, sharedPages, n), () => invalidateAll(store, n))
     const st = store.stats()
 
+    // CPU time, which the host's load does not inflate the way it does wall time: the raw
+    // compress loop on this thread over every page, against the store's total (the calling
+    // thread's CPU while it stores, plus the workers' task CPU), medians over R rounds.
+    const rawCpu: number[] = []
+    const storeCpu: number[] = []
+    const ownerCpu: number[] = []
+    {
+      const codec = new native.Codec(format, 1)
+      const scratch = new Uint8Array(64 * PAGE_SIZE)
+      const scratchStatus = new Int32Array(64)
+      for (let r = 0; r < R; r++) {
+        const c0 = allocator.threadCpuMs()
+        for (let p = 0; p < n; p += 64) codec.compressBatch(pages, p, Math.min(64, n - p), scratch, 0, scratchStatus, 0, PAGE_SIZE - 1, true)
+        rawCpu.push(allocator.threadCpuMs() - c0)
+        invalidateAll(store, n)
+        const w0 = store.stats().backend.counters.workers_cpu_ms
+        const o0 = allocator.threadCpuMs()
+        await storeAll(store, pages, n)
+        const owner = allocator.threadCpuMs() - o0
+        ownerCpu.push(owner)
+        storeCpu.push(owner + store.stats().backend.counters.workers_cpu_ms - w0)
+      }
+    }
+    const med = (a: number[]) => [...a].sort((x, y) => x - y)[a.length >> 1]
+    const cpuRatio = med(rawCpu) / med(storeCpu)
+    rec.add({ id: `pool/cpu/${key}/store/t${W}`, label: `${key} raw compress CPU / zstash store CPU (${W} workers + calling thread)`, threads: W, unit: 'x', value: cpuRatio,
+      note: `raw ${fmt(med(rawCpu), 1)} ms, zstash ${fmt(med(storeCpu), 1)} ms of which the calling thread ${fmt(med(ownerCpu), 1)} ms (medians of ${R})` })
+    cpuRows.push([key, fmt(med(rawCpu), 1), fmt(med(storeCpu), 1), fmt(med(ownerCpu), 1), fmt(cpuRatio, 2)])
+
     // Loads. Everything stored, in key order.
     const into = new Uint8Array(PAGE_SIZE)
     const loadLoop = () => { for (let k = 0; k < n; k++) store.loadSync(k, { into }) }
@@ -161,6 +193,39 @@ for (const corpus of corpora) {
       await store.loadMany(keys.subarray(0, Math.min(b, n)), { into: dst })
       if (Buffer.compare(dst.subarray(0, Math.min(b, n) * PAGE_SIZE), pages.subarray(0, Math.min(b, n) * PAGE_SIZE)) !== 0) throw new Error(`${key}: loadMany(${b}) returned wrong bytes`)
       await paired(W, 'decompress', `${key}/loadMany-${b}/t${W}`, many)
+      if (b === batches[batches.length - 1]) {
+        // CPU time of the largest batches against the raw decode of the same objects on one thread.
+        const codec = new native.Codec(format, 1)
+        const comp = new Uint8Array(n * PAGE_SIZE)
+        const lens = new Int32Array(n)
+        codec.compressBatch(pages, 0, n, comp, 0, lens, 0, PAGE_SIZE - 1, true)
+        const jobs = new Int32Array(n * 4)
+        let m = 0
+        for (let k = 0, at = 0; k < n; k++) {
+          if (lens[k] <= 0) continue
+          comp.copyWithin(at, k * PAGE_SIZE, k * PAGE_SIZE + lens[k]) // packed, as the pool holds them
+          jobs.set([0, at, lens[k], k], m * 4)
+          at += lens[k]
+          m++
+        }
+        const out = new Uint8Array(n * PAGE_SIZE)
+        const st2 = new Int32Array(m)
+        const raw: number[] = []
+        const mine: number[] = []
+        for (let r = 0; r < R; r++) {
+          const c0 = allocator.threadCpuMs()
+          codec.decompressBatch([comp], jobs, m, out, st2)
+          raw.push(allocator.threadCpuMs() - c0)
+          const w0 = store.stats().backend.counters.workers_cpu_ms
+          const o0 = allocator.threadCpuMs()
+          await many()
+          mine.push(allocator.threadCpuMs() - o0 + store.stats().backend.counters.workers_cpu_ms - w0)
+        }
+        const med = (a: number[]) => [...a].sort((x, y) => x - y)[a.length >> 1]
+        rec.add({ id: `pool/cpu/${key}/loadMany-${b}/t${W}`, label: `${key} raw decompress CPU / zstash loadMany(${b}) CPU`, threads: W, unit: 'x', value: med(raw) / med(mine),
+          note: `raw ${fmt(med(raw), 1)} ms (compressed pages only), zstash ${fmt(med(mine), 1)} ms (workers + calling thread), medians of ${R}` })
+        loadCpuRows.push([key, String(b), fmt(med(raw), 1), fmt(med(mine), 1), fmt(med(raw) / med(mine), 2)])
+      }
     }
     for (const c of ceil.values()) await c.close()
 
@@ -301,6 +366,10 @@ if (storeRows.length) {
   say('  round of the row: into one reused page for the loadSync loop (as it loads into one page), into a page per key for loadMany.')
   say('\nSingle-page load latency, µs (random compressed pages, calling thread)')
   say(printTable(['corpus/codec', 'loadSync p50', 'p99', 'raw p50', 'raw p99', 'p50 / raw'], latencyRows))
+  say(`\nStore CPU time, ms per corpus (medians): raw compress loop on one thread vs zstash with ${W} workers (workers' task CPU + the calling thread's)`)
+  say(printTable(['corpus/codec', 'raw CPU', 'zstash CPU', 'of which calling thread', 'raw / zstash'], cpuRows))
+  say('\nloadMany CPU time, ms per corpus (medians): raw decode of the compressed pages on one thread vs zstash (workers + calling thread)')
+  say(printTable(['corpus/codec', 'batch', 'raw CPU', 'zstash CPU', 'raw / zstash'], loadCpuRows))
   say('\nBytes per stored page beyond the compressed bytes, fragmentation included ((pool_total_size − Σ objects + metadata) / pages)')
   say(printTable(['corpus/codec', 'after store', 'after churn', 'churn + compact', 'of which metadata'], memoryRows))
   say('\nNaive alternative (Map<number, Buffer> + lz4-napi)')

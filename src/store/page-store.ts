@@ -294,7 +294,7 @@ export class PageStore {
 
   /**
    * Same-filled, raw and pending pages are copied here at once; compressed
-   * ones go to the backend in one request, largest first. An exclusive load
+   * ones go to the backend in one request, largest first (by 256-byte band). An exclusive load
    * takes its entries now (they read as absent from here on) and drops them
    * when every page decoded and reached the caller's buffer, or gives them back
    * otherwise — unless a later call replaced them meanwhile. Frees of objects
@@ -306,8 +306,11 @@ export class PageStore {
     const n = keys.length
     // Workers and devices write the destination from other threads: it must be shared memory.
     const dst = into && into.buffer instanceof SharedArrayBuffer ? into : new Uint8Array(new SharedArrayBuffer(n * PAGE_SIZE))
-    // Largest first: sort packed (PAGE_SIZE - length, position) keys, a native numeric sort.
-    // The job buffer comes first: its scratch holds the sort keys (no allocation per call).
+    // Largest first, by 256-byte length band, in key order within a band: sort packed
+    // (band, position) keys, a native numeric sort. Exact length order scatters the reads
+    // and writes over the pool and the destination: measured +33% decode CPU (lz4, node
+    // corpus, TLB and cache misses) against +9% for bands. The job buffer comes first:
+    // its scratch holds the sort keys (no allocation per call).
     const job = this.decodeJobs.take(count)
     const order = job.order.subarray(0, count)
     let found = 0
@@ -321,7 +324,7 @@ export class PageStore {
       found++
       if (exclusive) this.entries.setTaken(true)
       if (kind === EntryKind.Compressed) {
-        order[j++] = (PAGE_SIZE - this.entries.hi) * 2 ** 32 + i
+        order[j++] = lengthBand(this.entries.hi) * 2 ** 32 + i
         continue
       }
       const status = this.readEntry(kind, dst, i * PAGE_SIZE)
@@ -797,6 +800,11 @@ async function openBackend(resolved: ResolvedOptions, storePool: StorePool): Pro
     backend = new CpuBackend(format, resolved.level!, resolved.maxBatch!, storePool)
   }
   return backend
+}
+
+/** 0 for the largest objects (3841..4096 bytes), up to 15 for the smallest: loadMany's submission order. */
+export function lengthBand(length: number): number {
+  return (PAGE_SIZE - length) >>> 8
 }
 
 /** Little-endian 32-bit read without allocating a DataView per folio. */
