@@ -16,6 +16,12 @@ export class DecodeJobs {
   /** Owner-thread scratch: the sort keys (largest first) and the submission order. */
   readonly order: Float64Array
   readonly submitted: Uint32Array
+  /** Owner-thread scratch: each compressed entry as found, in key order (read once, not again after the sort). */
+  readonly foundLo: Uint32Array
+  readonly foundHi: Uint32Array
+  readonly foundSum: Uint32Array
+  readonly foundSlot: Uint8Array
+  readonly foundKey: Uint32Array
 
   constructor(readonly capacity: number) {
     const c = capacity
@@ -28,6 +34,11 @@ export class DecodeJobs {
     this.slots = new Uint8Array(this.buffer, 20 * c, c)
     this.order = new Float64Array(c)
     this.submitted = new Uint32Array(c)
+    this.foundLo = new Uint32Array(c)
+    this.foundHi = new Uint32Array(c)
+    this.foundSum = new Uint32Array(c)
+    this.foundSlot = new Uint8Array(c)
+    this.foundKey = new Uint32Array(c)
   }
 }
 

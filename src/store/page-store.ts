@@ -298,7 +298,8 @@ export class PageStore {
    * takes its entries now (they read as absent from here on) and drops them
    * when every page decoded and reached the caller's buffer, or gives them back
    * otherwise — unless a later call replaced them meanwhile. Frees of objects
-   * being read wait until the request is done; compaction is skipped meanwhile.
+   * being read wait until the request is done; compaction may run (the pool's
+   * move lock keeps it off objects being read, and handles do not change).
    */
   private async loadBatched(
     keys: Uint32Array, into: Uint8Array | undefined, present: Uint8Array, exclusive: boolean, count: number,
@@ -324,7 +325,15 @@ export class PageStore {
       found++
       if (exclusive) this.entries.setTaken(true)
       if (kind === EntryKind.Compressed) {
-        order[j++] = lengthBand(this.entries.hi) * 2 ** 32 + i
+        const { entries } = this
+        job.foundLo[j] = entries.lo
+        job.foundHi[j] = entries.hi
+        job.foundSum[j] = entries.sum
+        job.foundSlot[j] = entries.slot
+        job.foundKey[j] = i
+        // j grows with i: (band, j) orders as (band, key position).
+        order[j] = lengthBand(entries.hi) * 2 ** 32 + j
+        j++
         continue
       }
       const status = this.readEntry(kind, dst, i * PAGE_SIZE)
@@ -346,16 +355,17 @@ export class PageStore {
     const starts = new Uint32Array(shares)
     for (let s = 0; s < shares; s++) starts[s] = shareStart(count, shares, s)
     const submitted = job.submitted.subarray(0, count)
+    const { foundLo, foundHi, foundSum, foundSlot, foundKey } = job
     for (let k = 0; k < count; k++) {
-      const i = order[k] % 2 ** 32
+      const f = order[k] % 2 ** 32
+      const i = foundKey[f]
       submitted[k] = i
       const at = starts[k % shares] + Math.floor(k / shares)
-      this.entries.findAny(keys[i])
-      handles[at] = this.entries.lo
-      lengths[at] = this.entries.hi
-      slots[at] = this.entries.slot
+      handles[at] = foundLo[f]
+      lengths[at] = foundHi[f]
+      slots[at] = foundSlot[f]
       dstPages[at] = i
-      if (sums) sums[at] = this.entries.sum
+      if (sums) sums[at] = foundSum[f]
     }
     this.lastOrder = job
     this.lastOrderCount = count
