@@ -43,6 +43,7 @@ export type RejectReason =
   | 'pool_limit'
   | 'worker_fail'
   | 'device_fail'
+  | 'reclaim_fail'
 
 const REJECT_CODES: Record<RejectReason, string> = {
   compress_fail: 'ERR_ZSTASH_COMPRESS_FAIL',
@@ -51,6 +52,7 @@ const REJECT_CODES: Record<RejectReason, string> = {
   pool_limit: 'ERR_ZSTASH_POOL_LIMIT',
   worker_fail: 'ERR_ZSTASH_WORKER_FAIL',
   device_fail: 'ERR_ZSTASH_DEVICE_FAIL',
+  reclaim_fail: 'ERR_ZSTASH_RECLAIM_FAIL',
 }
 
 /** A stored object did not decode to exactly one page. The entry is kept (zswap's -EIO). */
@@ -61,6 +63,19 @@ export class DecompressError extends ZstashError {
     super('ERR_ZSTASH_DECOMPRESS', `page ${key} failed to decompress (${detail}, status ${status})`, options)
     this.key = key
     this.status = status
+  }
+}
+
+/**
+ * A synchronous load found the page in the backing store: reading it needs
+ * I/O, which a synchronous call cannot wait for. Nothing was changed; use
+ * load() or loadMany().
+ */
+export class WouldBlockError extends ZstashError {
+  readonly key: number
+  constructor(key: number) {
+    super('ERR_ZSTASH_WOULD_BLOCK', `page ${key} is in the backing store: read it with load() or loadMany()`)
+    this.key = key
   }
 }
 

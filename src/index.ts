@@ -15,8 +15,10 @@ export type { BackendInfo, BackendPath } from './codecs/backend.js'
 export type { PoolStats, ClassStats } from './allocator/object-pool.js'
 export {
   ZstashError, InvalidArgumentError, StoreRejectedError, DecompressError, ClosedError, BackendUnavailableError,
+  WouldBlockError, BackingStoreError,
 } from './errors.js'
-export type { RejectReason } from './errors.js'
+export type { RejectReason, BackingStoreReason } from './errors.js'
+export type { BackingOptions, FileBackingOptions, ClusterBackingOptions, BackingStoreStats } from './tier/index.js'
 export { SwapCache, Region, ResidentLimitError, RegionFreedError, SwapCacheLostPageError, FOLIO_PAGES, MAX_RESIDENT_LIMIT } from './swapcache/index.js'
 export type { SwapCacheStats, SwapCacheOptions, FolioSize, PressureEvent } from './swapcache/index.js'
 export { backends, DEVICE_COMPRESSORS, DeviceError } from './devices/index.js'

@@ -16,9 +16,9 @@
  */
 import { describe, expect, it } from 'vitest'
 import fc from 'fast-check'
-import { PAGE_SIZE, StoreRejectedError, ClosedError, type PageStore } from 'zstash/internals'
+import { PAGE_SIZE, StoreRejectedError, ClosedError, BackingStoreError, type PageStore } from 'zstash/internals'
 import { makePage, type PageKind } from './helpers/pages.js'
-import { openFaultyStore, type FaultyBackend, type Schedule } from './helpers/faulty-backend.js'
+import { openFaultyTieredStore, type FaultyBackend, type Schedule } from './helpers/faulty-backend.js'
 
 const RUNS = Number(process.env.ZSTASH_MODEL_RUNS ?? 1000)
 const KEYS = 12
@@ -30,22 +30,40 @@ type Op =
   | { t: 'loadMany'; key: number; count: number; exclusive: boolean }
   | { t: 'invalidate'; key: number }
   | { t: 'compact' }
+  | { t: 'shrink'; idle: boolean }
+  | { t: 'switch'; compressor: string }
+  | { t: 'recompress'; compressor: string; incompressibleOnly: boolean }
   | { t: 'close' }
 
-const opArb: fc.Arbitrary<Op> = fc.oneof(
-  { weight: 5, arbitrary: fc.record({
-    t: fc.constant('store' as const),
-    key: fc.nat(KEYS - 1),
-    kinds: fc.array(kindArb, { minLength: 1, maxLength: 6 }),
-    seed: fc.nat(1 << 16),
-    failAt: fc.oneof({ weight: 3, arbitrary: fc.constant(-1) }, { weight: 1, arbitrary: fc.nat(5) }),
-  }) },
-  { weight: 3, arbitrary: fc.record({ t: fc.constant('load' as const), key: fc.nat(KEYS + 4), exclusive: fc.boolean() }) },
-  { weight: 3, arbitrary: fc.record({ t: fc.constant('loadMany' as const), key: fc.nat(KEYS), count: fc.integer({ min: 1, max: 8 }), exclusive: fc.boolean() }) },
-  { weight: 2, arbitrary: fc.record({ t: fc.constant('invalidate' as const), key: fc.nat(KEYS + 4) }) },
-  { weight: 1, arbitrary: fc.record({ t: fc.constant('compact' as const) }) },
-  { weight: 1, arbitrary: fc.constant({ t: 'close' as const }) },
-)
+function opsArb(keys: number, shrinkWeight: number): fc.Arbitrary<Op> {
+  return fc.oneof(
+    { weight: 5, arbitrary: fc.record({
+      t: fc.constant('store' as const),
+      key: fc.nat(keys - 1),
+      kinds: fc.array(kindArb, { minLength: 1, maxLength: 6 }),
+      seed: fc.nat(1 << 16),
+      failAt: fc.oneof({ weight: 3, arbitrary: fc.constant(-1) }, { weight: 1, arbitrary: fc.nat(5) }),
+    }) },
+    { weight: 3, arbitrary: fc.record({ t: fc.constant('load' as const), key: fc.nat(keys + 4), exclusive: fc.boolean() }) },
+    { weight: 3, arbitrary: fc.record({ t: fc.constant('loadMany' as const), key: fc.nat(keys), count: fc.integer({ min: 1, max: 8 }), exclusive: fc.boolean() }) },
+    { weight: 2, arbitrary: fc.record({ t: fc.constant('invalidate' as const), key: fc.nat(keys + 4) }) },
+    { weight: 1, arbitrary: fc.record({ t: fc.constant('compact' as const) }) },
+    { weight: shrinkWeight, arbitrary: fc.record({ t: fc.constant('shrink' as const), idle: fc.boolean() }) },
+    { weight: 1, arbitrary: fc.record({ t: fc.constant('switch' as const), compressor: fc.constantFrom('lz4', 'zstd', 'deflate-4k', 'lzo') }) },
+    { weight: 1, arbitrary: fc.record({ t: fc.constant('recompress' as const), compressor: fc.constantFrom('zstd', 'deflate'), incompressibleOnly: fc.boolean() }) },
+    { weight: 1, arbitrary: fc.constant({ t: 'close' as const }) },
+  )
+}
+const opArb = opsArb(KEYS, 1)
+/** With a tier: fewer keys and many shrinks, so that loads and stores meet pages in the tier and in flight to it. */
+const tierOpArb = opsArb(8, 6)
+
+interface Variant {
+  compressor: string
+  workers: number
+  /** Write back to a file tier (shrink ops), with injected tier faults at these rates. */
+  tier?: { putFail: number; getFail: number }
+}
 
 interface Cell {
   bytes: Uint8Array
@@ -65,10 +83,27 @@ function checkRead(got: Uint8Array | undefined, cell: Cell | undefined, what: st
   }
 }
 
-async function runModel(s: fc.Scheduler, ops: Op[], options: { compressor: string; workers: number }): Promise<void> {
+async function runModel(s: fc.Scheduler, ops: Op[], variant: Variant): Promise<void> {
   const schedule: Schedule = (label, work) => s.schedule(Promise.resolve(label), label).then(() => work())
-  const { store, faults } = await openFaultyStore({ ...options, maxBatch: 2 }, schedule)
+  const tiered = variant.tier !== undefined
+  const { store, faults, backing } = await openFaultyTieredStore({
+    compressor: variant.compressor, workers: variant.workers, maxBatch: 2,
+    ...(tiered ? { backing: { type: 'file' as const }, writebackBatch: 4 } : {}),
+  }, schedule)
+  if (variant.tier) {
+    backing.putFailRate = variant.tier.putFail
+    backing.getFailRate = variant.tier.getFail
+  }
   const model = new Map<number, Cell>()
+  // Bumped whenever the model's value of a key changes: a failed exclusive load gives its
+  // entries back only if nothing replaced them since (the store does the same with its taken bit).
+  const versions = new Map<number, number>()
+  const bump = (k: number) => versions.set(k, (versions.get(k) ?? 0) + 1)
+  /** A load failure is acceptable only when the tier injects read failures. */
+  const acceptable = (err: unknown) => (closed && err instanceof ClosedError) || (tiered && err instanceof BackingStoreError)
+  const giveBack = (taken: [number, Cell, number][]) => {
+    for (const [k, cell, v] of taken) if (versions.get(k) === v) { model.set(k, cell); bump(k) }
+  }
   const settled: Promise<void>[] = []
   let closed = false
   const issue = (op: Op, index: number): void => {
@@ -90,6 +125,7 @@ async function runModel(s: fc.Scheduler, ops: Op[], options: { compressor: strin
         folio.fill(0xa5)
         for (let i = 0; i < op.kinds.length; i++) {
           model.set(op.key + i, { bytes: expected.subarray(i * PAGE_SIZE, (i + 1) * PAGE_SIZE), by: index, doomed })
+          bump(op.key + i)
         }
         settled.push(p.then(
           () => expect(doomed, `store #${index} succeeded but was meant to fail`).toBe(false),
@@ -98,7 +134,7 @@ async function runModel(s: fc.Scheduler, ops: Op[], options: { compressor: strin
             expect(err, `store #${index}`).toBeInstanceOf(StoreRejectedError)
             expect(doomed, `store #${index} failed: ${err}`).toBe(true)
             // The failure erased the keys it still owned.
-            for (let i = 0; i < op.kinds.length; i++) if (model.get(op.key + i)?.by === index) model.delete(op.key + i)
+            for (let i = 0; i < op.kinds.length; i++) if (model.get(op.key + i)?.by === index) { model.delete(op.key + i); bump(op.key + i) }
           },
         ))
         break
@@ -106,9 +142,11 @@ async function runModel(s: fc.Scheduler, ops: Op[], options: { compressor: strin
       case 'load': {
         const cell = model.get(op.key)
         const p = store.load(op.key, { exclusive: op.exclusive })
-        if (op.exclusive) model.delete(op.key)
+        const taken: [number, Cell, number][] = []
+        if (op.exclusive && cell) { model.delete(op.key); bump(op.key); taken.push([op.key, cell, versions.get(op.key)!]) }
         settled.push(p.then((got) => checkRead(got, cell, `load #${index} key ${op.key}`), (err) => {
-          if (!(closed && err instanceof ClosedError)) throw err
+          if (!acceptable(err)) throw err
+          giveBack(taken)
         }))
         break
       }
@@ -116,27 +154,46 @@ async function runModel(s: fc.Scheduler, ops: Op[], options: { compressor: strin
         const keys = Array.from({ length: op.count }, (_, i) => op.key + i)
         const cells = keys.map((k) => model.get(k))
         const p = store.loadMany(keys, { exclusive: op.exclusive })
-        if (op.exclusive) for (const k of keys) model.delete(k)
+        const taken: [number, Cell, number][] = []
+        if (op.exclusive) {
+          keys.forEach((k, i) => { if (cells[i]) { model.delete(k); bump(k); taken.push([k, cells[i]!, versions.get(k)!]) } })
+        }
         settled.push(p.then((r) => {
           keys.forEach((k, i) => {
             const got = r.present[i] ? r.pages.subarray(i * PAGE_SIZE, (i + 1) * PAGE_SIZE) : undefined
             checkRead(got, cells[i], `loadMany #${index} key ${k}`)
           })
         }, (err) => {
-          if (!(closed && err instanceof ClosedError)) throw err
+          if (!acceptable(err)) throw err
+          giveBack(taken)
         }))
         break
       }
       case 'invalidate': {
         const cell = model.get(op.key)
         const had = store.invalidate(op.key)
-        model.delete(op.key)
+        if (model.delete(op.key)) bump(op.key)
         if (cell === undefined) expect(had, `invalidate #${index}`).toBe(false)
         else if (!cell.doomed) expect(had, `invalidate #${index}`).toBe(true)
         break
       }
       case 'compact':
         expect(store.compact()).toBeGreaterThanOrEqual(0)
+        break
+      case 'shrink':
+        // Writeback changes where pages are, never what they are.
+        if (tiered) settled.push(store.shrink(op.idle ? { idle: true } : { targetBytes: 0 }).then(() => undefined, (err) => {
+          if (!(closed && err instanceof ClosedError)) throw err
+        }))
+        break
+      case 'switch':
+        // New stores use another compressor; old entries must stay readable.
+        settled.push(store.setCompressor(op.compressor).catch((err) => { if (!(closed && err instanceof ClosedError)) throw err }))
+        break
+      case 'recompress':
+        // Rewrites objects smaller where it can: never changes a value, never undoes a later call.
+        settled.push(store.recompress({ compressor: op.compressor, incompressibleOnly: op.incompressibleOnly, maxPages: 16 }).then(
+          () => undefined, (err) => { if (!(closed && err instanceof ClosedError)) throw err }))
         break
       case 'close':
         closed = true
@@ -146,28 +203,45 @@ async function runModel(s: fc.Scheduler, ops: Op[], options: { compressor: strin
   }
   try {
     const sequence = s.scheduleSequence(ops.map((op, i) => ({ label: `${op.t} #${i}`, builder: () => { issue(op, i); return Promise.resolve() } })))
-    // Issues and completions interleave as the scheduler picks; completions scheduled late are drained too.
+    // Issues and completions interleave as the scheduler picks. Real I/O (the file tier) can schedule
+    // a completion after the scheduler ran dry, so drain it until every operation settled (bounded).
     await s.waitFor(sequence.task)
-    await s.waitAll()
-    // Nothing may be left pending: every operation settled.
-    const outcome = await Promise.race([Promise.all(settled).then(() => 'settled'), new Promise((r) => setTimeout(r, 2000, 'hung'))])
-    expect(outcome).toBe('settled')
+    const all = Promise.all(settled).then(() => 'settled')
+    const outcome = await drainUntil(s, all, 5000)
+    expect(outcome, `operations left pending:\n${s.report().map((r) => `${r.status} ${r.label}`).join('\n')}`).toBe('settled')
     if (closed) return
+    if (backing) backing.getFailRate = 0
     for (let k = 0; k < KEYS + 8; k++) {
       const cell = model.get(k)
-      const got = store.loadSync(k)
+      let got: Uint8Array | undefined
+      expect(await drainUntil(s, store.load(k).then((p) => { got = p; return 'loaded' }), 5000)).toBe('loaded')
       if (cell === undefined) expect(got, `final key ${k}`).toBeUndefined()
       else expect(Buffer.compare(got!, cell.bytes), `final key ${k}`).toBe(0)
     }
     const st = store.stats()
     expect(st.stored_pages).toBe(model.size)
-    expect(st.pool.objects).toBe(model.size - st.same_filled_pages)
+    expect(st.pool.objects + st.tier_pages).toBe(model.size - st.same_filled_pages)
+    // Per-compressor counts add up to the objects stored, wherever they are.
+    expect(st.compressors.reduce((n, c) => n + c.objects, 0)).toBe(st.pool.objects + st.tier_pages)
+    if (tiered) expect(st.backing!.objects).toBe(st.tier_pages)
     expect(st.stores_in_flight).toBe(0)
     expect(st.reserved_bytes).toBe(0)
   } finally {
-    s.waitAll().catch(() => undefined)
-    await store.close()
+    const closing = await drainUntil(s, store.close().then(() => 'closed'), 5000)
+    expect(closing).toBe('closed')
   }
+}
+
+/** Releases scheduled completions until `done` settles, or `ms` pass ('hung'). */
+async function drainUntil(s: fc.Scheduler, done: Promise<string>, ms: number): Promise<string> {
+  let result: string | undefined
+  done.then((r) => { result = r }, () => { result = 'failed' })
+  const deadline = performance.now() + ms
+  while (result === undefined && performance.now() < deadline) {
+    await s.waitAll()
+    await new Promise((r) => setTimeout(r, 1))
+  }
+  return result ?? 'hung'
 }
 
 async function expectClosed(store: PageStore, op: Op): Promise<void> {
@@ -178,6 +252,9 @@ async function expectClosed(store: PageStore, op: Op): Promise<void> {
       case 'loadMany': return store.loadMany([op.key])
       case 'invalidate': return store.invalidate(op.key)
       case 'compact': return store.compact()
+      case 'shrink': return store.shrink({ targetBytes: 0 })
+      case 'switch': return store.setCompressor(op.compressor)
+      case 'recompress': return store.recompress({ maxPages: 1 })
       case 'close': return store.close()
     }
   }
@@ -197,6 +274,14 @@ describe('PageStore ordering: the last issued operation wins', () => {
     await fc.assert(
       fc.asyncProperty(fc.scheduler(), fc.array(opArb, { minLength: 1, maxLength: 24 }), (s, ops) => runModel(s, ops, { compressor: 'lz4', workers: 0 })),
       { numRuns: RUNS },
+    )
+  }, 600_000)
+
+  it('agrees with the model with writeback to a file tier, shrinks, and injected tier faults', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.scheduler(), fc.array(tierOpArb, { minLength: 1, maxLength: 30 }), (s, ops) =>
+        runModel(s, ops, { compressor: 'lz4', workers: 0, tier: { putFail: 0.2, getFail: 0.1 } })),
+      { numRuns: Math.max(50, Math.floor(RUNS / 2)) },
     )
   }, 600_000)
 

@@ -15,6 +15,8 @@ import { FORMATS } from '../src/codecs/formats.js'
 import { compressInBatchesToPool, type PoolTarget } from '../src/folio/batches.js'
 import { attachNativePool, nativeAllocator } from '../src/allocator/native-pool.js'
 import { markLoaded } from '../src/pool/loaded-threads.js'
+import { openDictionaryCodec } from '../src/codecs/dictionary.js'
+import type { SlotDictionary } from '../src/store/codec-slots.js'
 
 export interface WorkerSetup {
   format: string
@@ -34,6 +36,8 @@ export interface WorkerSetup {
   staging: SharedArrayBuffer
   /** Thread ids of workers that finished loading (src/pool/loaded-threads.ts). */
   loaded: SharedArrayBuffer
+  /** Compress with this dictionary (objects are [id][frame]). */
+  dictionary?: SlotDictionary
 }
 
 /** Result arrays of a folio that did not fit in the ring. */
@@ -78,10 +82,27 @@ export interface DecompressTask {
   statusAt: number
   first: number
   count: number
+  /** The dictionaries of the dictionary slots the jobs name (absent when none does). */
+  dicts?: Record<number, SlotDictionary>
   dst: SharedArrayBuffer
   /** Byte offset of page 0 of the destination within `dst`. */
   dstOffset: number
   dstLength: number
+}
+
+/** Recompression: decode each object, compress the page with the target codec under its limit. */
+export interface RecodeTask {
+  op: 'recode'
+  count: number
+  input: SharedArrayBuffer
+  offsets: Uint32Array
+  lengths: Uint32Array
+  slots: Uint8Array
+  limits: Uint32Array
+  output: SharedArrayBuffer
+  status: SharedArrayBuffer
+  dicts?: Record<number, SlotDictionary>
+  target: { format: string; level: number; dictionary?: SlotDictionary }
 }
 
 /** Answered once the module (and the native addon) has loaded: the pool's readiness probe. */
@@ -99,12 +120,16 @@ export interface TaskResult {
 const setup = workerData as WorkerSetup
 const native = loadNative()
 const A = nativeAllocator()
-const codec = new native.Codec(setup.format, setup.level)
+const codec = setup.dictionary
+  ? openDictionaryCodec(setup.dictionary.format, setup.level, setup.dictionary.bytes, setup.dictionary.id)
+  : new native.Codec(setup.format, setup.level)
 const pool = attachNativePool(setup.poolId)
 const ring: PoolTarget = {
   status: new Int32Array(setup.status), lo: new Uint32Array(setup.lo), hi: new Uint32Array(setup.hi),
   sums: setup.sums ? new Uint32Array(setup.sums) : null, page: 0,
 }
+// Decoders by slot; a dictionary slot's decoder is rebuilt when the slot holds another dictionary.
+const decoderIds: number[] = []
 const decoders: (NativeCodec | undefined)[] = []
 // Loaded: from here on, ending this thread cannot catch it inside the addon's init (fatal).
 markLoaded(new Int32Array(setup.loaded), threadId)
@@ -132,16 +157,54 @@ function decompress(t: DecompressTask): void {
   for (let i = 0; i < count; ) {
     let j = i + 1
     while (j < count && slots[j] === slots[i]) j++
-    const decoder = decoders[slots[i]] ?? (decoders[slots[i]] = new native.Codec(FORMATS[slots[i]], 1))
+    const decoder = decoderFor(slots[i], t.dicts?.[slots[i]])
     A.decompressManyFromPool(decoder, pool, handles.subarray(i, j), lengths.subarray(i, j), j - i, dst, pages.subarray(i, j), status.subarray(i, j), sums ? sums.subarray(i, j) : null)
     i = j
   }
 }
 
-export default function run(task: CompressTask | DecompressTask | PingTask): TaskResult {
+const targets = new Map<string, NativeCodec>()
+const scratchPage = new Uint8Array(4096)
+const one = new Int32Array(1)
+
+function decoderFor(slot: number, dict: SlotDictionary | undefined): NativeCodec {
+  let decoder = decoders[slot]
+  if (!decoder || (dict && decoderIds[slot] !== dict.id)) {
+    decoder = decoders[slot] = dict ? openDictionaryCodec(dict.format, dict.level, dict.bytes, dict.id) : new native.Codec(FORMATS[slot], 1)
+    decoderIds[slot] = dict?.id ?? 0
+  }
+  return decoder
+}
+
+function recode(task: RecodeTask): void {
+  const t = task.target
+  const name = `${t.format}:${t.level}:${t.dictionary?.id ?? 0}`
+  let target = targets.get(name)
+  if (!target) {
+    target = t.dictionary ? openDictionaryCodec(t.dictionary.format, t.level, t.dictionary.bytes, t.dictionary.id) : new native.Codec(t.format, t.level)
+    targets.set(name, target)
+  }
+  const input = new Uint8Array(task.input)
+  const output = new Uint8Array(task.output)
+  const status = new Int32Array(task.status)
+  for (let i = 0; i < task.count; i++) {
+    const len = task.lengths[i]
+    const at = task.offsets[i]
+    if (len === 4096) scratchPage.set(input.subarray(at, at + 4096))
+    else if (decoderFor(task.slots[i], task.dicts?.[task.slots[i]]).decompress(input, at, len, scratchPage, 0) !== 4096) {
+      status[i] = -2
+      continue
+    }
+    target.compressBatch(scratchPage, 0, 1, output, i, one, 0, Math.max(1, task.limits[i]), false)
+    status[i] = one[0]
+  }
+}
+
+export default function run(task: CompressTask | DecompressTask | RecodeTask | PingTask): TaskResult {
   const t0 = process.hrtime.bigint()
   const c0 = A.threadCpuMs()
   if (task.op === 'compress') compress(task)
   else if (task.op === 'decompress') decompress(task)
+  else if (task.op === 'recode') recode(task)
   return { threadId, busyNs: Number(process.hrtime.bigint() - t0), cpuMs: A.threadCpuMs() - c0 }
 }

@@ -11,6 +11,7 @@
  */
 import type { StreamFormat } from './formats.js'
 import type { StorePool } from '../allocator/object-pool.js'
+import type { SlotDictionary } from '../store/codec-slots.js'
 
 export type BackendPath = 'cpu' | 'hardware' | 'software' | 'simulated'
 
@@ -87,6 +88,8 @@ export interface DecompressRequest {
   /** Shared memory: the backend may write it from other threads. */
   dst: Uint8Array
   status: Int32Array
+  /** Dictionaries of the dictionary slots (5..15) the jobs name. */
+  dicts?: Record<number, SlotDictionary>
 }
 
 /**
@@ -103,6 +106,8 @@ export interface ArenaDecompressRequest {
   /** Shared memory: the backend may write it from other threads. */
   dst: Uint8Array
   status: Int32Array
+  /** Dictionaries of the dictionary slots (5..15) the jobs name. */
+  dicts?: Record<number, SlotDictionary>
 }
 
 /**
@@ -146,6 +151,8 @@ export interface CompressBackend {
   readonly decodeShares?: number
   /** Below this many objects a batch is decoded on the calling thread instead. */
   readonly minDecompressBatch: number
+  /** Whether decompressMany can decode objects of this slot (default: every slot). */
+  decodes?(slot: number): boolean
   /** Backend-specific counters, merged into PageStore.stats().backend. */
   stats(): Record<string, number>
   /** Settles (rejects) whatever it still has in flight, then releases its resources. */

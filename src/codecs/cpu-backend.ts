@@ -11,6 +11,8 @@ import { loadNative, type NativeCodec } from '../native.js'
 import { compressInBatchesToPool } from '../folio/batches.js'
 import { CompressToPool } from '../allocator/native-pool.js'
 import type { StorePool } from '../allocator/object-pool.js'
+import { openDictionaryCodec } from './dictionary.js'
+import type { SlotDictionary } from '../store/codec-slots.js'
 
 export class CpuBackend implements CompressBackend {
   readonly info: BackendInfo
@@ -24,10 +26,11 @@ export class CpuBackend implements CompressBackend {
   private sums = new Uint32Array(0)
   private inUse = false
 
-  constructor(format: StreamFormat, level: number, maxBatch: number, private readonly pool: StorePool) {
+  constructor(format: StreamFormat, level: number, maxBatch: number, private readonly pool: StorePool, dictionary?: SlotDictionary) {
     const native = loadNative()
-    this.codec = new native.Codec(format, level)
-    this.info = { name: format, format, level, maxBatch, path: 'cpu', version: native.codecLibraries }
+    this.codec = dictionary ? openDictionaryCodec(dictionary.format, level, dictionary.bytes, dictionary.id) : new native.Codec(format, level)
+    const name = dictionary ? `${format}+dict${dictionary.id}` : format
+    this.info = { name, format, level, maxBatch, path: 'cpu', version: native.codecLibraries }
   }
 
   compress(pages: Uint8Array, count: number, options: CompressOptions): PooledResult {

@@ -9,6 +9,7 @@
  * hands it its own staging copy, never the caller's buffer.
  */
 import { PAGE_SIZE } from '../codecs/status.js'
+import { formatId } from '../codecs/formats.js'
 import type { ArenaDecompressRequest, BackendInfo, CompressBackend, CompressOptions, CompressResult, DecompressRequest } from '../codecs/backend.js'
 import { ClosedError, InvalidArgumentError } from '../errors.js'
 import { forEachBatch } from '../folio/batches.js'
@@ -18,6 +19,7 @@ import type { DeviceCaps, DeviceCounters, NativeDeviceEngine } from './native-de
 
 /** Below this many objects a loadMany decodes on the calling thread: a device round trip costs more. */
 export const DEVICE_MIN_DECOMPRESS_BATCH = 1
+const DEFLATE_4K_SLOT = formatId('deflate-4k')
 
 export type DeviceCompressBackend = CompressBackend & {
   readonly caps: DeviceCaps
@@ -79,6 +81,11 @@ export class DeviceBackend implements DeviceCompressBackend {
         if (this.spare.length < 4) this.spare.push(buffers)
       },
     }
+  }
+
+  /** A device decodes its own stream format (deflate-4k, raw pages included); other slots decode on the CPU. */
+  decodes(slot: number): boolean {
+    return slot === DEFLATE_4K_SLOT
   }
 
   /**

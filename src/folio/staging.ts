@@ -50,7 +50,8 @@ export function growableStaging(pages: number): SharedArrayBuffer {
 
 export class Staging {
   private readonly ring: PageRing
-  private readonly buffer: SharedArrayBuffer
+  /** The shared memory folios are staged in. */
+  readonly buffer: SharedArrayBuffer
   private memory: Uint8Array
   overflowFolios = 0
   growths = 0

@@ -149,6 +149,9 @@ export function createMetrics(options: MetricsOptions): StoreMetrics {
     },
   }
 
+  // A source that takes an observer (PageStore) reports its stores, loads and batches to the histograms.
+  const observed = source as { setObserver?: (o: StoreObserver | undefined) => void }
+  observed.setObserver?.(observer)
   return {
     registry,
     observer,
@@ -156,6 +159,7 @@ export function createMetrics(options: MetricsOptions): StoreMetrics {
     text: () => registry.metrics(),
     unregister() {
       for (const n of names) registry.removeSingleMetric(n)
+      observed.setObserver?.(undefined)
     },
   }
 }

@@ -38,7 +38,9 @@ import { CompressToPool } from '../allocator/native-pool.js'
 import { freeResults, type StorePool } from '../allocator/object-pool.js'
 import { isLoaded, makeLoadedThreads } from './loaded-threads.js'
 import { growableStaging } from '../folio/staging.js'
-import type { CompressPiece, CompressTask, DecompressTask, OwnResults, TaskResult, WorkerSetup } from '../../workers/page-worker.js'
+import { openDictionaryCodec } from '../codecs/dictionary.js'
+import type { SlotDictionary } from '../store/codec-slots.js'
+import type { CompressPiece, CompressTask, DecompressTask, OwnResults, RecodeTask, TaskResult, WorkerSetup } from '../../workers/page-worker.js'
 
 /**
  * Pages per task: large enough that a task's cost on the owner thread (post,
@@ -91,6 +93,8 @@ export interface WorkerPoolOptions {
   stagingPages?: number
   /** Result ring size in pages (16 bytes each, virtual until touched). Default 65536 (1 MiB). */
   ringPages?: number
+  /** Compress with this trained dictionary (every worker builds its own codec from the shared bytes). */
+  dictionary?: SlotDictionary
 }
 
 interface Results {
@@ -119,6 +123,7 @@ export class WorkerPoolBackend implements CompressBackend {
   private readonly running = new Set<Promise<unknown>>()
   private readonly pool: StorePool
   private readonly decoders: (NativeCodec | undefined)[] = []
+  private readonly decoderIds: number[] = []
   private closing: Promise<void> | undefined
   private readonly loaded = makeLoadedThreads()
   // Counters
@@ -153,6 +158,7 @@ export class WorkerPoolBackend implements CompressBackend {
       ...shared,
       loaded: this.loaded.buffer as SharedArrayBuffer,
       staging: this.stagingBuffer,
+      dictionary: options.dictionary,
     }
     this.piscina = new Piscina({
       filename: WORKER_FILE,
@@ -173,7 +179,7 @@ export class WorkerPoolBackend implements CompressBackend {
     // destroyed: terminating a thread inside a native module's init is fatal.
     this.ready = Promise.all(Array.from({ length: options.workers * 2 }, () => this.track(this.piscina.run({ op: 'ping' })))).then(() => undefined)
     this.info = {
-      name: options.format,
+      name: options.dictionary ? `${options.format}+dict${options.dictionary.id}` : options.format,
       format: options.format,
       level: options.level,
       maxBatch: options.maxBatch,
@@ -239,7 +245,7 @@ export class WorkerPoolBackend implements CompressBackend {
    */
   async decompressMany(request: DecompressRequest): Promise<void> {
     if (this.closing) throw new ClosedError('worker pool')
-    const { count, dst } = request
+    const { count, dst, dicts } = request
     const jobs = request.handles.buffer
     const arrays = [request.handles, request.lengths, request.slots, request.dstPages, request.status]
     if (request.sums) arrays.push(request.sums)
@@ -258,6 +264,7 @@ export class WorkerPoolBackend implements CompressBackend {
         first: shareStart(count, shares, s), count: n,
         dst: dst.buffer as SharedArrayBuffer, dstOffset: dst.byteOffset, dstLength: dst.byteLength,
       }
+      if (dicts) task.dicts = dicts
       this.decompressTasks++
       runs.push(this.track(this.piscina.run(task)) as Promise<TaskResult>)
     }
@@ -267,6 +274,13 @@ export class WorkerPoolBackend implements CompressBackend {
     for (const r of results) if (r.status === 'fulfilled') this.addBusy(r.value)
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected')
     if (failed) throw this.closing ? new ClosedError('worker pool') : failed.reason
+  }
+
+  /** Recodes a recompression batch in one task on a worker. */
+  async recode(task: Omit<RecodeTask, 'op'>): Promise<void> {
+    if (this.closing) throw new ClosedError('worker pool')
+    const result = (await this.track(this.piscina.run({ op: 'recode', ...task }))) as TaskResult
+    this.addBusy(result)
   }
 
   stats(): Record<string, number> {
@@ -330,12 +344,21 @@ export class WorkerPoolBackend implements CompressBackend {
     for (let i = first, end = first + count; i < end; ) {
       let j = i + 1
       while (j < end && r.slots[j] === r.slots[i]) j++
-      const slot = r.slots[i]
-      const decoder = this.decoders[slot] ?? (this.decoders[slot] = new (loadNative().Codec)(FORMATS[slot], 1))
+      const decoder = this.decoderFor(r.slots[i], r.dicts?.[r.slots[i]])
       r.pool.decodeMany(decoder, r.handles.subarray(i, j), r.lengths.subarray(i, j), j - i, r.dst, r.dstPages.subarray(i, j), r.status.subarray(i, j), r.sums?.subarray(i, j))
       i = j
     }
     this.pagesDecodedHere += count
+  }
+
+  /** This thread's decoder of a slot; a dictionary slot's is rebuilt when the slot holds another dictionary. */
+  private decoderFor(slot: number, dict: SlotDictionary | undefined): NativeCodec {
+    let decoder = this.decoders[slot]
+    if (!decoder || (dict && this.decoderIds[slot] !== dict.id)) {
+      decoder = this.decoders[slot] = dict ? openDictionaryCodec(dict.format, dict.level, dict.bytes, dict.id) : new (loadNative().Codec)(FORMATS[slot], 1)
+      this.decoderIds[slot] = dict?.id ?? 0
+    }
+    return decoder
   }
 
   /**

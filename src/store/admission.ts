@@ -22,7 +22,8 @@ export interface Reservations {
 
 export class Admission {
   private reachedFull = false
-  private readonly acceptBytes: number
+  /** Usage below which stores are accepted again after the limit was hit (accept_threshold_percent). */
+  readonly acceptBytes: number
 
   constructor(private readonly pool: Reservations, readonly maxBytes: number, acceptThresholdPercent: number) {
     this.acceptBytes = (maxBytes * acceptThresholdPercent) / 100

@@ -12,6 +12,29 @@ export class ZswapCounters {
   reject_backend_fail = 0
   pool_limit_hit = 0
   decompress_fail = 0
+  /** zswap's written_back_pages (memcg zswpwb): pages whose objects went to the backing store. */
+  written_back_pages = 0
+  /** Pages written to the backing store, and read back from it (the kernel's pswpout/pswpin). */
+  pswpout = 0
+  pswpin = 0
+  /** Stores refused because writeback could not make room (zswap's reject_reclaim_fail). */
+  reject_reclaim_fail = 0
+  /** Writeback batches written, and batches the backing store refused (their entries stayed in the pool). */
+  writeback_batches = 0
+  writeback_fail = 0
+  /** Loads that failed in the backing store (unreachable, timed out, missing, did not authenticate). */
+  backing_load_fail = 0
+  /** Entries whose object is in the backing store, and the bytes of those objects. */
+  tier_pages = 0
+  tier_bytes = 0
+  /** zram's recompress: pages rewritten smaller, the bytes that saved, and pages tried that did not shrink. */
+  recompressed_pages = 0
+  recompress_saved_bytes = 0
+  recompress_kept = 0
+  /** setCompressor() calls that took effect, and dictionaries trained from stored pages. */
+  compressor_switches = 0
+  dictionaries_trained = 0
+  dictionary_retrains = 0
   /** Gauges kept incrementally because they cannot be derived cheaply. */
   same_filled_pages = 0
   stored_incompressible_pages = 0

@@ -9,6 +9,7 @@ import { booleanOption as boolean, describe, integerOption as integer } from '..
 export { describe }
 import { FORMAT_SPECS, isFormat, type StreamFormat } from '../codecs/formats.js'
 import { PAGE_SIZE } from '../codecs/status.js'
+import { resolveBackingOptions, type BackingOptions } from '../tier/options.js'
 
 export const MAX_FOLIO_PAGES = 512
 export const DEFAULT_MAX_BATCH = 8
@@ -43,6 +44,29 @@ export interface PageStoreOptions {
    * wrong bytes. Default true (it costs about 1–3 % of store throughput; see docs/reliability.md).
    */
   checksum?: boolean
+  /**
+   * The tier below the pool: a backing store cold objects are written back to
+   * when the pool is at its limit, like zswap's swap device. { type: 'file', path? }
+   * (a temp file removed at close by default) or { type: 'cluster', nodes: ['host:port', …] }
+   * (Valkey/Redis Cluster, encrypted by default). See docs/writeback.md.
+   */
+  backing?: BackingOptions
+  /**
+   * memory.zswap.writeback: write cold entries back when the pool is full (default true
+   * when `backing` is given). False: a full pool rejects stores at once.
+   */
+  writeback?: boolean
+  /** Pages per writeback batch (one putMany). Default 64. */
+  writebackBatch?: number
+  /** zram's writeback_limit: at most `pages` written back per `periodMs`. Default: no limit. */
+  writebackLimit?: { pages: number; periodMs: number }
+  /** zswap's second chance: a referenced entry is passed over once by the writeback scan. Default true. */
+  secondChance?: boolean
+  /**
+   * A shrinker: every `intervalMs`, write back entries not used since the previous
+   * round (idle ≥ intervalMs), and/or the coldest until the pool is at most `targetBytes`.
+   */
+  shrinker?: { intervalMs: number; targetBytes?: number; idle?: boolean }
 }
 
 export interface ResolvedOptions {
@@ -58,11 +82,18 @@ export interface ResolvedOptions {
   workers: number
   device: Record<string, unknown>
   checksum: boolean
+  backing: BackingOptions | undefined
+  writeback: boolean
+  writebackBatch: number
+  writebackLimit: { pages: number; periodMs: number }
+  secondChance: boolean
+  shrinker: { intervalMs: number; targetBytes: number; idle: boolean } | undefined
 }
 
 const KNOWN = new Set<string>([
   'compressor', 'level', 'maxBatch', 'incompressibleThreshold', 'sameFilled', 'storeIncompressible',
   'maxPoolBytes', 'acceptThresholdPercent', 'workers', 'device', 'checksum',
+  'backing', 'writeback', 'writebackBatch', 'writebackLimit', 'secondChance', 'shrinker',
 ])
 
 /**
@@ -120,5 +151,49 @@ export function resolveOptions(options: unknown, isDevice: (name: string) => boo
     workers: o.workers === undefined ? defaultWorkers : integer('workers', o.workers, 0, 256),
     device: device as Record<string, unknown>,
     checksum: o.checksum === undefined ? true : boolean('checksum', o.checksum),
+    ...tierOptions(o),
   }
+}
+
+/** The writeback options: checked here; the backing store's own options are checked by src/tier/options.ts. */
+function tierOptions(o: Record<string, unknown>): Pick<ResolvedOptions, 'backing' | 'writeback' | 'writebackBatch' | 'writebackLimit' | 'secondChance' | 'shrinker'> {
+  let backing: BackingOptions | undefined
+  if (o.backing !== undefined) {
+    resolveBackingOptions(o.backing as BackingOptions) // throws InvalidArgumentError naming the bad option
+    backing = o.backing as BackingOptions
+  }
+  const writeback = o.writeback === undefined ? backing !== undefined : boolean('writeback', o.writeback)
+  if (writeback && !backing) {
+    throw new InvalidArgumentError("option 'writeback' needs a 'backing' store to write to")
+  }
+  const limit = plainObject('writebackLimit', o.writebackLimit, ['pages', 'periodMs'])
+  const shrinker = plainObject('shrinker', o.shrinker, ['intervalMs', 'targetBytes', 'idle'])
+  if (shrinker && !backing) throw new InvalidArgumentError("option 'shrinker' needs a 'backing' store to write to")
+  return {
+    backing,
+    writeback,
+    writebackBatch: o.writebackBatch === undefined ? 64 : integer('writebackBatch', o.writebackBatch, 1, 4096),
+    writebackLimit: limit
+      ? { pages: integer('writebackLimit.pages', limit.pages, 0, Number.MAX_SAFE_INTEGER), periodMs: integer('writebackLimit.periodMs', limit.periodMs, 1, 86_400_000) }
+      : { pages: Infinity, periodMs: 1000 },
+    secondChance: o.secondChance === undefined ? true : boolean('secondChance', o.secondChance),
+    shrinker: shrinker
+      ? {
+          intervalMs: integer('shrinker.intervalMs', shrinker.intervalMs, 10, 86_400_000),
+          targetBytes: shrinker.targetBytes === undefined ? Infinity : integer('shrinker.targetBytes', shrinker.targetBytes, 0, Number.MAX_SAFE_INTEGER),
+          idle: shrinker.idle === undefined ? shrinker.targetBytes === undefined : boolean('shrinker.idle', shrinker.idle),
+        }
+      : undefined,
+  }
+}
+
+function plainObject(name: string, value: unknown, known: string[]): Record<string, unknown> | undefined {
+  if (value === undefined) return undefined
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new InvalidArgumentError(`option '${name}' must be an object, got ${describe(value)}`)
+  }
+  for (const key of Object.keys(value)) {
+    if (!known.includes(key)) throw new InvalidArgumentError(`unknown option '${name}.${key}' (known: ${known.join(', ')})`, 'ERR_ZSTASH_UNKNOWN_OPTION')
+  }
+  return value as Record<string, unknown>
 }

@@ -19,8 +19,14 @@
  *
  * The pool is native (src/allocator/object-pool.ts): the owner thread never
  * copies an object; its work per folio is one pass over the result words.
+ * A full pool with a backing store first writes cold entries back
+ * (writeback.ts); writeback and recompression (recompress.ts) reach the pool
+ * only through its batched seam: gather, put, free.
  */
-import { BackendUnavailableError, ClosedError, DecompressError, InvalidArgumentError, StoreRejectedError, ZstashError, type RejectReason } from '../errors.js'
+import {
+  BackendUnavailableError, BackingStoreError, ClosedError, DecompressError, InvalidArgumentError, StoreRejectedError,
+  WouldBlockError, ZstashError, type RejectReason,
+} from '../errors.js'
 import { PAGE_SIZE, PageStatus, DecodeStatus, decodeStatusName } from '../codecs/status.js'
 import { formatId, FORMATS, type StreamFormat } from '../codecs/formats.js'
 import { shareStart, type BackendInfo, type CompressBackend, type CompressResult, type PooledResult } from '../codecs/backend.js'
@@ -35,6 +41,14 @@ import { DEFAULT_MAX_BATCH, MAX_FOLIO_PAGES, resolveOptions, type PageStoreOptio
 import { checkFolio, checkKey, checkKeys, checkLoadOptions, MAX_KEY } from './arguments.js'
 import { Admission } from './admission.js'
 import { Inflight } from './inflight.js'
+import { Writeback } from './writeback.js'
+import { CodecSlots, type SlotDictionary, type SlotStats } from './codec-slots.js'
+import { recompress, recodeHere } from './recompress.js'
+import { trainDictionary, openDictionaryCodec, DEFAULT_DICTIONARY_BYTES, type DictionaryFormat } from '../codecs/dictionary.js'
+import { describe } from '../util/validate.js'
+import { NOOP_OBSERVER, type StoreObserver } from '../metrics/observer.js'
+import { Serial } from './serial.js'
+import { openBackingStore, statusReason, type BackingStore, type BackingStoreStats } from '../tier/index.js'
 import { KeyRanges } from './key-ranges.js'
 import { DecodeJobPool, type DecodeJobs } from './decode-jobs.js'
 import { TEST_HOOKS, type TestHooks } from './test-hooks.js'
@@ -78,6 +92,30 @@ export interface PageStoreStats {
   zswpin: number
   /** Successful folio stores by folio size: { '4kB': n, '64kB': n, … } (per-order zswpout). */
   zswpout_folios: Record<string, number>
+  /** zswap's written_back_pages; pages written to and read from the backing store (pswpout/pswpin). */
+  written_back_pages: number
+  pswpout: number
+  pswpin: number
+  reject_reclaim_fail: number
+  writeback_batches: number
+  writeback_fail: number
+  backing_load_fail: number
+  /** Entries whose object is in the backing store, and the bytes of those objects. */
+  tier_pages: number
+  tier_bytes: number
+  /** The backing store's own counters (objects, bytes on disk or in the cluster, latencies), when there is one. */
+  backing?: BackingStoreStats
+  /** zram's recompress: pages rewritten smaller, bytes saved, pages that did not shrink. */
+  recompressed_pages: number
+  recompress_saved_bytes: number
+  recompress_kept: number
+  /** setCompressor() switches, and dictionaries trained from stored pages. */
+  compressor_switches: number
+  dictionaries_trained: number
+  /** New dictionaries trained because the ratio drifted. */
+  dictionary_retrains: number
+  /** Per compressor (slot): the objects it wrote that are still stored, their bytes, and which one stores use now. */
+  compressors: SlotStats[]
   /** Folios whose store is in flight, and the pool bytes they have reserved. */
   stores_in_flight: number
   reserved_bytes: number
@@ -96,6 +134,7 @@ export interface PageStoreStats {
 /** Hooks for zstash's own tests (through 'zstash/internals'): wrap the backend the store opened. */
 export interface OpenHooks {
   wrapBackend?: (backend: CompressBackend) => CompressBackend
+  wrapBacking?: (backing: BackingStore) => BackingStore
 }
 
 /** Staging ring of the store's own copies of folios in flight (16 MiB, virtual until touched). */
@@ -103,16 +142,24 @@ export const STAGING_PAGES = 4096
 
 export class PageStore {
   readonly options: Readonly<ResolvedOptions>
-  private readonly backend: CompressBackend
-  private readonly formatSlot: number
-  private readonly decoders: NativeCodec[]
+  private backend: CompressBackend
+  private readonly slots: CodecSlots
   private readonly native: NativeAddon
   private readonly pool: StorePool
   private readonly entries = new EntryTable()
   private readonly counters = new ZswapCounters()
   private readonly admission: Admission
-  private readonly staging: Staging | undefined
+  private staging: Staging | undefined
   private readonly inflight = new Inflight()
+  private readonly writeback: Writeback | undefined
+  private readonly serial = new Serial()
+  /** Stores in flight per backend: a backend replaced by setCompressor() closes when its last one ends. */
+  private readonly backendUsers = new Map<CompressBackend, number>()
+  private readonly retiredBackends = new Set<CompressBackend>()
+  private observer: StoreObserver = NOOP_OBSERVER
+  /** @internal Tests wrap every backend the store opens, setCompressor()'s included. */
+  wrapBackend: ((backend: CompressBackend) => CompressBackend) | undefined
+  private shrinkTimer: NodeJS.Timeout | undefined
   private readonly keyRanges = new KeyRanges()
   private readonly decodeJobs = new DecodeJobPool()
   private closing: Promise<void> | undefined
@@ -130,17 +177,35 @@ export class PageStore {
     return openPageStore(options)
   }
 
-  /** @internal Use PageStore.open(). The store owns `pool` (its backend allocates in it) and closes it. */
-  constructor(options: ResolvedOptions, backend: CompressBackend, pool: StorePool) {
+  /** @internal Use PageStore.open(). The store owns `pool` (its backends allocate in it) and closes it. */
+  constructor(options: ResolvedOptions, backend: CompressBackend, pool: StorePool, backing?: BackingStore) {
     this.options = Object.freeze({ ...options })
     this.backend = backend
     this.native = loadNative()
-    this.formatSlot = formatId(backend.info.format)
-    // One CPU decoder per format: an entry is read back by its format, whatever wrote it.
-    this.decoders = FORMATS.map((f: StreamFormat) => new this.native.Codec(f, 1))
+    // One CPU decoder per slot: an entry is read back by the slot that wrote it, whatever compresses now.
+    this.slots = new CodecSlots(backend.info.format)
     this.pool = pool
     this.admission = new Admission(pool, options.maxPoolBytes, options.acceptThresholdPercent)
     this.staging = backend.synchronous ? undefined : new Staging(STAGING_PAGES, backend.stagingBuffer)
+    if (backing) {
+      this.writeback = new Writeback(backing, {
+        entries: this.entries, pool: this.pool, counters: this.counters,
+        freeObject: (handle) => this.freeObject(handle),
+        usedBytes: () => this.pool.totalSize() + this.admission.reservedBytes,
+        isClosing: () => this.closing !== undefined,
+        serial: this.serial,
+      }, {
+        batch: options.writebackBatch, limitPages: options.writebackLimit.pages,
+        limitPeriodMs: options.writebackLimit.periodMs, secondChance: options.secondChance,
+      })
+      const shrinker = options.shrinker
+      if (shrinker) {
+        this.shrinkTimer = setInterval(() => {
+          void this.shrink({ targetBytes: shrinker.targetBytes, idle: shrinker.idle }).catch(() => undefined)
+        }, shrinker.intervalMs)
+        this.shrinkTimer.unref()
+      }
+    }
   }
 
   get info(): BackendInfo {
@@ -164,21 +229,50 @@ export class PageStore {
   }
 
   private async store(firstKey: number, src: Uint8Array, n: number): Promise<void> {
-    if (!this.admission.admit(n)) {
+    const observed = this.observer !== NOOP_OBSERVER
+    const t0 = observed ? performance.now() : 0
+    try {
+      await this.storeFolioNow(firstKey, src, n)
+    } finally {
+      if (observed) this.observer.observeStore((performance.now() - t0) / 1e3, n)
+    }
+  }
+
+  private async storeFolioNow(firstKey: number, src: Uint8Array, n: number): Promise<void> {
+    let admitted = this.admission.admit(n)
+    // A full pool writes cold entries back to make room (zswap's shrink on the limit), when it may.
+    const mustWait = !admitted && this.options.writeback
+    if (!admitted && !mustWait) {
       this.counters.pool_limit_hit++
       this.eraseKeys(firstKey, n)
       throw this.rejection(firstKey, n, 'pool_limit', `pool is at its limit (${this.pool.totalSize()} bytes used, ${this.admission.reservedBytes} reserved, of ${this.options.maxPoolBytes})`)
     }
     const ticket = this.inflight.ticket()
-    // A synchronous backend compresses before this call returns, straight from the caller's memory.
-    const staged = this.staging?.copy(src, n)
+    // The compressor of this call: a setCompressor() issued meanwhile applies to later stores only.
+    const backend = this.backend
+    const slot = this.slots.current
+    this.acquireBackend(backend)
+    // A synchronous backend compresses before this call returns, straight from the caller's memory,
+    // unless the store must first wait for room: then it takes a copy, like every asynchronous backend.
+    const staged = backend.synchronous && !mustWait ? undefined : this.stagingFor(backend).copy(src, n)
     const input = staged?.bytes ?? src
     this.markPending(firstKey, n, ticket)
     this.inflight.stage(ticket, input)
     let result: CompressResult | PooledResult | undefined
     let owned: PooledResult | undefined
     try {
-      const pending = this.backend.compress(input, n, {
+      if (mustWait) {
+        this.counters.pool_limit_hit++
+        const target = Math.max(0, this.admission.acceptBytes - n * PAGE_SIZE)
+        await this.writeback!.makeRoom(target)
+        this.checkOpen()
+        admitted = this.admission.admit(n)
+        if (!admitted) {
+          this.counters.reject_reclaim_fail++
+          throw this.rejection(firstKey, n, 'reclaim_fail', 'the pool is full and writeback could not make room (no cold entries, the writeback limit, or the backing store failed)')
+        }
+      }
+      const pending = backend.compress(input, n, {
         threshold: this.options.incompressibleThreshold, detectSameFilled: this.options.sameFilled,
         storeIncompressible: this.options.storeIncompressible,
       })
@@ -186,25 +280,33 @@ export class PageStore {
       // From here until publish(), every object of the folio is this call's to free.
       owned = 'pooled' in result ? result : this.putResult(n, input, result)
       this.checkOpen()
+      if (this.observer !== NOOP_OBSERVER) this.observeBatches(owned.status, n, backend.info.maxBatch)
       this.check(firstKey, n, owned)
-      this.publish(firstKey, n, ticket, owned)
+      this.publish(firstKey, n, ticket, slot, owned)
       owned = undefined
     } catch (err) {
       if (owned) freeResults(this.pool, owned.status, owned.lo, n)
       this.abandon(firstKey, n, ticket)
-      throw this.storeError(err, firstKey, n)
+      throw this.storeError(err, firstKey, n, backend)
     } finally {
       result?.release()
       this.inflight.unstage(ticket)
       staged?.release()
-      this.admission.release(n)
+      if (admitted) this.admission.release(n)
+      this.releaseBackend(backend)
     }
     this.counters.countFolio(n)
   }
 
   /** Loads one page. Resolves to the page, or undefined when the key is absent. */
   async load(key: number, options?: LoadOptions): Promise<Uint8Array | undefined> {
-    return this.loadSync(key, options)
+    this.checkOpen()
+    checkKey(key, 'key')
+    if (this.entries.find(key) !== EntryKind.Tier) return this.loadSync(key, options)
+    // In the backing store: one read, through the batched path.
+    const { into, intoArg, exclusive } = checkLoadOptions(options, 1)
+    const r = await this.inflight.track(this.loadBatch(Uint32Array.of(key), into, intoArg, exclusive))
+    return r.count === 1 ? r.pages : undefined
   }
 
   /**
@@ -212,11 +314,20 @@ export class PageStore {
    * A damaged object throws DecompressError, bumps decompress_fail and keeps the entry.
    */
   loadSync(key: number, options?: LoadOptions): Uint8Array | undefined {
+    if (this.observer === NOOP_OBSERVER) return this.loadOne(key, options)
+    const t0 = performance.now()
+    const page = this.loadOne(key, options)
+    this.observer.observeLoad((performance.now() - t0) / 1e3, page ? 1 : 0)
+    return page
+  }
+
+  private loadOne(key: number, options?: LoadOptions): Uint8Array | undefined {
     this.checkOpen()
     checkKey(key, 'key')
     const { into, intoArg, exclusive } = checkLoadOptions(options, 1)
     const kind = this.entries.find(key)
     if (kind === EntryKind.Empty) return undefined
+    if (kind === EntryKind.Tier) throw new WouldBlockError(key)
     const dst = into ?? new Uint8Array(PAGE_SIZE)
     const status = this.readEntry(kind, dst, 0)
     if (status !== PAGE_SIZE) {
@@ -225,6 +336,7 @@ export class PageStore {
     }
     this.counters.zswpin++
     if (exclusive) this.dropEntry(key)
+    else this.entries.touch()
     return intoArg ?? dst
   }
 
@@ -242,7 +354,12 @@ export class PageStore {
       this.checkOpen()
       const list = checkKeys(keys)
       const opts = checkLoadOptions(options, list.length)
-      return this.inflight.track(this.loadBatch(list, opts.into, opts.intoArg, opts.exclusive))
+      const loading = this.loadBatch(list, opts.into, opts.intoArg, opts.exclusive)
+      if (this.observer !== NOOP_OBSERVER) {
+        const t0 = performance.now()
+        void loading.then((r) => this.observer.observeLoad((performance.now() - t0) / 1e3, r.count), () => undefined)
+      }
+      return this.inflight.track(loading)
     } catch (err) {
       return Promise.reject(err)
     }
@@ -253,14 +370,20 @@ export class PageStore {
     const present = new Uint8Array(n)
     // Count the objects a batched decoder would take before choosing where the pages go.
     let compressed = 0
-    for (let i = 0; i < n; i++) if (this.entries.find(keys[i]) === EntryKind.Compressed) compressed++
+    let tier = 0
+    const decodes = this.backend.decodes?.bind(this.backend)
+    for (let i = 0; i < n; i++) {
+      const kind = this.entries.find(keys[i])
+      if (kind === EntryKind.Compressed && (!decodes || decodes(this.entries.slot))) compressed++
+      else if (kind === EntryKind.Tier) tier++
+    }
     const batched = this.backend.decompressMany !== undefined && compressed > 0 && compressed >= this.backend.minDecompressBatch
-    if (!batched) {
+    if (!batched && tier === 0) {
       const dst = into ?? new Uint8Array(n * PAGE_SIZE)
       const found = this.loadInline(keys, dst, present, exclusive)
       return { pages: intoArg ?? dst, present, count: found }
     }
-    const found = await this.loadBatched(keys, into, present, exclusive, compressed)
+    const found = await this.loadBatched(keys, into, present, exclusive, batched ? compressed : 0, tier)
     return { pages: intoArg ?? found.pages, present, count: found.count }
   }
 
@@ -279,7 +402,11 @@ export class PageStore {
       found++
     }
     this.counters.zswpin += found
-    if (exclusive) for (let i = 0; i < keys.length; i++) if (present[i]) this.dropEntry(keys[i])
+    for (let i = 0; i < keys.length; i++) {
+      if (!present[i]) continue
+      if (exclusive) this.dropEntry(keys[i])
+      else if (this.entries.find(keys[i]) !== EntryKind.Empty) this.entries.touch()
+    }
     return found
   }
 
@@ -294,19 +421,24 @@ export class PageStore {
 
   /**
    * Same-filled, raw and pending pages are copied here at once; compressed
-   * ones go to the backend in one request, largest first (by 256-byte band). An exclusive load
-   * takes its entries now (they read as absent from here on) and drops them
-   * when every page decoded and reached the caller's buffer, or gives them back
-   * otherwise — unless a later call replaced them meanwhile. Frees of objects
-   * being read wait until the request is done; compaction may run (the pool's
-   * move lock keeps it off objects being read, and handles do not change).
+   * ones go to the backend in one request, largest first (by 256-byte band);
+   * written-back ones are read from the backing store in one request and
+   * decoded here. An exclusive load takes its entries now (they read as absent
+   * from here on) and drops them when every page decoded and reached the
+   * caller's buffer, or gives them back otherwise — unless a later call
+   * replaced them meanwhile. A non-exclusive load brings written-back pages
+   * back into the pool when there is room. Frees of objects being read wait
+   * until the request is done; compaction may run (the pool's move lock keeps
+   * it off objects being read, and handles do not change).
    */
   private async loadBatched(
-    keys: Uint32Array, into: Uint8Array | undefined, present: Uint8Array, exclusive: boolean, count: number,
+    keys: Uint32Array, into: Uint8Array | undefined, present: Uint8Array, exclusive: boolean, count: number, tier: number,
   ): Promise<{ pages: Uint8Array; count: number }> {
     const n = keys.length
+    const backend = this.backend
+    const decodes = backend.decodes?.bind(backend)
     // Workers and devices write the destination from other threads: it must be shared memory.
-    const dst = into && into.buffer instanceof SharedArrayBuffer ? into : new Uint8Array(new SharedArrayBuffer(n * PAGE_SIZE))
+    const dst = into && into.buffer instanceof SharedArrayBuffer ? into : new Uint8Array(count > 0 ? new SharedArrayBuffer(n * PAGE_SIZE) : new ArrayBuffer(n * PAGE_SIZE))
     // Largest first, by 256-byte length band, in key order within a band: sort packed
     // (band, position) keys, a native numeric sort. Exact length order scatters the reads
     // and writes over the pool and the destination: measured +33% decode CPU (lz4, node
@@ -314,17 +446,39 @@ export class PageStore {
     // its scratch holds the sort keys (no allocation per call).
     const job = this.decodeJobs.take(count)
     const order = job.order.subarray(0, count)
+    // Written-back pages: position in keys, and the entry as it was at the call.
+    const tierAt = new Uint32Array(tier)
+    const tierLocators = new Uint32Array(tier)
+    const tierKeys = new Uint32Array(tier)
+    const tierOffsets = new Uint32Array(tier)
+    const tierMeta = new Uint32Array(tier * 3) // slot, length, checksum
     let found = 0
     let j = 0
+    let t = 0
     let firstBad = -1
-    let badStatus = 0
+    let failure: ZstashError | undefined
+    const fail = (i: number, err: ZstashError) => {
+      if (firstBad < 0 || i < firstBad) { firstBad = i; failure = err }
+    }
     for (let i = 0; i < n; i++) {
       const kind = this.entries.find(keys[i])
       if (kind === EntryKind.Empty) continue
       present[i] = 1
       found++
       if (exclusive) this.entries.setTaken(true)
-      if (kind === EntryKind.Compressed) {
+      if (kind === EntryKind.Tier) {
+        if (!exclusive) this.entries.setBusy(true)
+        tierAt[t] = i
+        tierLocators[t] = this.entries.lo
+        tierKeys[t] = keys[i]
+        tierOffsets[t] = t * PAGE_SIZE
+        tierMeta[t * 3] = this.entries.slot
+        tierMeta[t * 3 + 1] = this.entries.hi
+        tierMeta[t * 3 + 2] = this.entries.sum
+        t++
+        continue
+      }
+      if (kind === EntryKind.Compressed && j < count && (!decodes || decodes(this.entries.slot))) {
         const { entries } = this
         job.foundLo[j] = entries.lo
         job.foundHi[j] = entries.hi
@@ -339,7 +493,7 @@ export class PageStore {
       const status = this.readEntry(kind, dst, i * PAGE_SIZE)
       if (status !== PAGE_SIZE) {
         this.counters.decompress_fail++
-        if (firstBad < 0) { firstBad = i; badStatus = status }
+        fail(i, new DecompressError(keys[i], status, decodeStatusName(status)))
       }
     }
     order.sort()
@@ -367,43 +521,109 @@ export class PageStore {
       dstPages[at] = i
       if (sums) sums[at] = foundSum[f]
     }
-    this.lastOrder = job
-    this.lastOrderCount = count
-    let failure: ZstashError | undefined
-    this.asyncReaders++
-    try {
-      await this.backend.decompressMany!({ pool: this.pool, handles, lengths, slots, sums, dstPages, count, dst, status })
-    } catch (err) {
-      failure = err instanceof ZstashError ? err
-        : new DecompressError(keys[submitted[0]], 0, `the batched decoder failed: ${(err as Error)?.message ?? err}`, { cause: err })
-    } finally {
-      if (--this.asyncReaders === 0) this.flushDeferredFrees()
+    if (count > 0) {
+      this.lastOrder = job
+      this.lastOrderCount = count
     }
-    // Read the statuses before the job buffer can serve another load.
-    let failed = 0
-    if (!failure) {
+    const tierBytes = new Uint8Array(tier * PAGE_SIZE)
+    const dicts = count > 0 ? this.slots.dictionariesFor(slots, count) : undefined
+    // The backend stays open while it decodes, even if setCompressor() replaces it meanwhile.
+    this.acquireBackend(backend)
+    this.asyncReaders++
+    const [decoded, read] = await Promise.allSettled([
+      count > 0 ? backend.decompressMany!({ pool: this.pool, handles, lengths, slots, sums, dstPages, count, dst, status, dicts }) : undefined,
+      tier > 0 ? this.writeback!.read(tierLocators, tierKeys, tier, tierBytes, tierOffsets) : undefined,
+    ])
+    if (--this.asyncReaders === 0) this.flushDeferredFrees()
+    this.releaseBackend(backend)
+    if (decoded.status === 'rejected') {
+      const err = decoded.reason
+      fail(submitted[0], err instanceof ZstashError ? err
+        : new DecompressError(keys[submitted[0]], 0, `the batched decoder failed: ${(err as Error)?.message ?? err}`, { cause: err }))
+    } else {
+      // Read the statuses before the job buffer can serve another load.
       for (let k = 0; k < count; k++) {
         if (status[k] !== PAGE_SIZE) {
-          failed++
-          if (firstBad < 0 || dstPages[k] < firstBad) { firstBad = dstPages[k]; badStatus = status[k] }
+          this.counters.decompress_fail++
+          fail(dstPages[k], new DecompressError(keys[dstPages[k]], status[k], decodeStatusName(status[k])))
         }
       }
     }
     this.decodeJobs.give(job)
-    if (!failure) {
-      this.counters.decompress_fail += failed
-      if (firstBad >= 0) failure = new DecompressError(keys[firstBad], badStatus, decodeStatusName(badStatus))
+    const tierOk = new Uint8Array(tier)
+    if (read.status === 'rejected') {
+      this.counters.backing_load_fail += tier
+      const err = read.reason
+      fail(tierAt[0], err instanceof ZstashError ? err : new BackingStoreError('io', `reading ${tier} pages from the backing store failed: ${(err as Error)?.message ?? err}`, { cause: err }))
+    } else if (read.value) {
+      for (let k = 0; k < tier; k++) {
+        const got = read.value.status[k]
+        const i = tierAt[k]
+        if (got < 0) {
+          this.counters.backing_load_fail++
+          fail(i, new BackingStoreError(statusReason(got), `page ${keys[i]} could not be read from the backing store (status ${got})`))
+          continue
+        }
+        const decodedStatus = this.decodeTierObject(tierBytes, k * PAGE_SIZE, got, tierMeta[k * 3], tierMeta[k * 3 + 2], dst, i * PAGE_SIZE)
+        if (decodedStatus !== PAGE_SIZE) {
+          this.counters.decompress_fail++
+          fail(i, new DecompressError(keys[i], decodedStatus, decodeStatusName(decodedStatus)))
+          continue
+        }
+        this.counters.pswpin++
+        tierOk[k] = 1
+      }
     }
     if (!failure && into && dst !== into) {
-      // The caller's buffer may have been detached or shrunk while the pages were decoded.
+      // The caller's buffer may have been detached or shrunk while the pages were read.
       if (into.byteLength < n * PAGE_SIZE) failure = new InvalidArgumentError("'into' was detached or shrunk while loadMany ran; nothing was freed")
       else into.set(dst)
     }
     if (this.closing) failure = new ClosedError()
-    if (exclusive) this.settleTaken(keys, present, !failure)
+    if (exclusive) {
+      this.settleTaken(keys, present, !failure)
+    } else {
+      for (let k = 0; k < tier; k++) this.settleTierRead(tierKeys[k], tierLocators[k], tierOk[k] === 1 && !this.closing, tierBytes, k * PAGE_SIZE, tierMeta, k)
+      for (let i = 0; i < n; i++) if (present[i] && this.entries.find(keys[i]) !== EntryKind.Empty) this.entries.touch()
+    }
     if (failure) throw failure
     this.counters.zswpin += found
     return { pages: into ?? dst, count: found }
+  }
+
+  /** Decodes an object read from the tier (raw when it is a whole page), checking its checksum first. */
+  private decodeTierObject(bytes: Uint8Array, offset: number, length: number, slot: number, sum: number, dst: Uint8Array, at: number): number {
+    const checked = this.options.checksum
+    if (length === PAGE_SIZE) {
+      if (checked && this.native.checksum(bytes, offset, PAGE_SIZE) !== sum) return DecodeStatus.Checksum
+      dst.set(bytes.subarray(offset, offset + PAGE_SIZE), at)
+      return PAGE_SIZE
+    }
+    const decoder = this.slots.decoder(slot)
+    return checked ? decoder.decompress(bytes, offset, length, dst, at, sum) : decoder.decompress(bytes, offset, length, dst, at)
+  }
+
+  /**
+   * Ends a non-exclusive read of a written-back page: if the entry is still
+   * the one that was read, its object comes back into the pool when there is
+   * room under the limit (no waiting), and the tier copy is freed.
+   */
+  private settleTierRead(key: number, locator: number, ok: boolean, bytes: Uint8Array, offset: number, meta: Uint32Array, k: number): void {
+    if (this.entries.findAny(key) !== EntryKind.Tier || !this.entries.busy || this.entries.lo !== locator) return
+    this.entries.setBusy(false)
+    if (!ok) return
+    const length = meta[k * 3 + 1]
+    if (this.admission.limited && this.pool.totalSize() + this.admission.reservedBytes + length > this.options.maxPoolBytes) return
+    const handle = new Uint32Array(1)
+    if (this.pool.put(bytes, Uint32Array.of(offset), Uint32Array.of(length), 1, handle) !== 1) return
+    const raw = length === PAGE_SIZE
+    this.entries.set(key, raw ? EntryKind.Raw : EntryKind.Compressed, meta[k * 3], handle[0], length, meta[k * 3 + 2])
+    const c = this.counters
+    c.tier_pages--
+    c.tier_bytes -= length
+    c.compressed_bytes += length
+    if (raw) c.stored_incompressible_pages++
+    this.writeback!.delete(locator, key)
   }
 
   /** Ends an exclusive batched load: drop (ok) or give back (failed) the entries still taken by it. */
@@ -433,6 +653,17 @@ export class PageStore {
     return this.entries.find(key) !== EntryKind.Empty
   }
 
+  /** Whether the store writes back to a backing store. */
+  get hasBackingStore(): boolean {
+    return this.writeback !== undefined
+  }
+
+  /** Whether `key`'s page is in the backing store (reading it needs I/O: load() or loadMany()). */
+  isInBackingStore(key: number): boolean {
+    this.checkOpen()
+    return this.entries.find(key) === EntryKind.Tier
+  }
+
   /** Entries, stores in flight included. */
   get size(): number {
     this.checkOpen()
@@ -446,6 +677,204 @@ export class PageStore {
     // exclusively, every read of object bytes holds it shared for its whole
     // native call, and a moved object keeps its handle (object-pool.ts).
     return this.pool.compact() * PAGE_SIZE
+  }
+
+  /**
+   * The shrinker (zswap's shrink_worker, zram's idle writeback): writes entries
+   * back to the backing store, in batches, off the store path. `idle`: entries
+   * not loaded or stored since the previous idle round (the first call only
+   * starts the clock); `targetBytes`: then the coldest (second chance) until
+   * pool_total_size is at most that. `maxPages` bounds the round. Resolves to
+   * the pages written back. Needs a `backing` store.
+   */
+  async shrink(options: { targetBytes?: number; idle?: boolean; maxPages?: number } = {}): Promise<number> {
+    this.checkOpen()
+    const writeback = this.writeback
+    if (!writeback) throw new InvalidArgumentError('shrink() needs a backing store (the backing option)')
+    if (typeof options !== 'object' || options === null) throw new InvalidArgumentError('shrink options must be an object')
+    for (const key of Object.keys(options)) {
+      if (!['targetBytes', 'idle', 'maxPages'].includes(key)) throw new InvalidArgumentError(`unknown shrink option '${key}'`, 'ERR_ZSTASH_UNKNOWN_OPTION')
+    }
+    const target = options.targetBytes ?? Infinity
+    if (!(target >= 0)) throw new InvalidArgumentError(`targetBytes must be a number >= 0, got ${target}`)
+    let budget = options.maxPages ?? Infinity
+    if (!(budget >= 0)) throw new InvalidArgumentError(`maxPages must be a number >= 0, got ${budget}`)
+    let written = 0
+    if (options.idle) {
+      // Entries whose referenced bit stayed clear since the last round were not used for that long.
+      while (budget > 0) {
+        const n = await writeback.writeIdle(Math.min(budget, writeback.options.batch))
+        if (n === 0) break
+        written += n
+        budget -= n
+      }
+      this.entries.clearReferenced()
+    }
+    while (budget > 0 && this.pool.totalSize() > target && !this.closing) {
+      const n = await writeback.writeColdest(Math.min(budget, writeback.options.batch))
+      if (n === 0) break
+      written += n
+      budget -= n
+    }
+    return written
+  }
+
+  /**
+   * zswap's runtime compressor switch: new stores use `compressor` (any name
+   * PageStore.open takes) from the next call on; stores in flight finish with
+   * the compressor they started with. Every entry remembers how it was
+   * encoded, so old entries stay readable; the old backend closes when its
+   * last store in flight ends (entries need no backend: any slot decodes on
+   * the CPU). `dictionary: true` trains a zstd/lz4 dictionary from a sample of
+   * the pages now stored (off the main thread) and compresses with it;
+   * a Uint8Array is used as the dictionary. Concurrent switches apply in
+   * call order.
+   */
+  setCompressor(compressor: string, options: { level?: number; dictionary?: boolean | Uint8Array; dictionaryBytes?: number } = {}): Promise<void> {
+    try {
+      this.checkOpen()
+      if (typeof options !== 'object' || options === null) throw new InvalidArgumentError('setCompressor options must be an object')
+      for (const key of Object.keys(options)) {
+        if (!['level', 'dictionary', 'dictionaryBytes'].includes(key)) throw new InvalidArgumentError(`unknown setCompressor option '${key}'`, 'ERR_ZSTASH_UNKNOWN_OPTION')
+      }
+      const { device, maxBatch, workers, incompressibleThreshold, sameFilled, storeIncompressible } = this.options
+      // storeIncompressible too: a CPU backend keeps raw pages in the pool itself.
+      const resolved = resolveOptions(
+        { compressor, level: options.level, device, workers, incompressibleThreshold, sameFilled, storeIncompressible, ...(isDeviceCompressor(compressor) ? {} : { maxBatch }) },
+        isDeviceCompressor, workers,
+      )
+      const dictionary = options.dictionary
+      if (dictionary !== undefined && typeof dictionary !== 'boolean' && !(dictionary instanceof Uint8Array)) {
+        throw new InvalidArgumentError("option 'dictionary' must be a boolean or a Uint8Array")
+      }
+      if (dictionary && resolved.format !== 'zstd' && resolved.format !== 'lz4') {
+        throw new InvalidArgumentError(`dictionaries are for zstd and lz4, not ${compressor}`)
+      }
+      // Switches are applied one after the other, in call order.
+      const next = (this.switching ?? Promise.resolve()).catch(() => undefined).then(() => this.switchTo(resolved, dictionary, options.dictionaryBytes))
+      this.switching = next
+      return this.inflight.track(next)
+    } catch (err) {
+      return Promise.reject(err)
+    }
+  }
+
+  private switching: Promise<void> | undefined
+
+  private async switchTo(resolved: ResolvedOptions, dictionary: boolean | Uint8Array | undefined, dictionaryBytes: number | undefined): Promise<void> {
+    let dict: SlotDictionary | undefined
+    if (dictionary) {
+      const format = resolved.format as DictionaryFormat
+      const bytes = dictionary instanceof Uint8Array ? dictionary : await this.trainFromStored(format, resolved.level!, dictionaryBytes)
+      const ids = new Set(this.slots.liveDictionaryIds())
+      let id = 1
+      while (ids.has(id)) id++
+      const shared = new Uint8Array(new SharedArrayBuffer(bytes.length))
+      shared.set(bytes)
+      dict = { bytes: shared, id, format, level: resolved.level! }
+    }
+    let backend = await openBackend(resolved, this.pool, dict)
+    if (this.wrapBackend) backend = this.wrapBackend(backend)
+    if (this.closing) {
+      await backend.close()
+      throw new ClosedError()
+    }
+    const slot = dict ? this.slots.addDictionary(dict) : formatId(backend.info.format)
+    const old = this.backend
+    this.backend = backend
+    this.slots.use(slot)
+    this.counters.compressor_switches++
+    if (this.backendUsers.has(old)) this.retiredBackends.add(old)
+    else await old.close().catch(() => undefined)
+  }
+
+  /** A dictionary trained from up to 2048 stored pages spread over the table (decoded here, trained off-thread). */
+  private async trainFromStored(format: DictionaryFormat, level: number, capacity?: number): Promise<Uint8Array> {
+    const keys = new Uint32Array(2048)
+    const stride = Math.max(1, Math.floor(this.entries.size / keys.length))
+    let n = 0
+    let cursor = 0
+    let skip = 0
+    const one = new Uint32Array(1)
+    while (n < keys.length && cursor >= 0) {
+      const found = this.entries.select(cursor, 1, one, (kind) => kind === EntryKind.Compressed || kind === EntryKind.Raw)
+      cursor = found.next
+      if (found.count === 0) break
+      if (skip++ % stride === 0) keys[n++] = one[0]
+    }
+    if (n < 8) throw new InvalidArgumentError(`training a dictionary needs stored pages to learn from (found ${n})`)
+    const samples = new Uint8Array(n * PAGE_SIZE)
+    let got = 0
+    for (let i = 0; i < n; i++) {
+      const kind = this.entries.find(keys[i])
+      if ((kind === EntryKind.Compressed || kind === EntryKind.Raw) && this.readEntry(kind, samples, got * PAGE_SIZE) === PAGE_SIZE) got++
+    }
+    const trained = await trainDictionary(samples.subarray(0, got * PAGE_SIZE), undefined, { capacity: capacity ?? DEFAULT_DICTIONARY_BYTES, level })
+    this.counters.dictionaries_trained++
+    return trained.bytes
+  }
+
+  /**
+   * zram's recompress: rewrites stored pages with `compressor` (default: the
+   * current one) in background batches — in the worker pool when the store has
+   * one — keeping a page only if it got smaller. `incompressibleOnly`: raw
+   * pages only (zram's huge); `idle`: only pages not used since the previous
+   * idle round (see shrink()); `maxPages` bounds the run. A store, invalidate
+   * or load of a page meanwhile wins. Resolves to the pages rewritten and the
+   * bytes saved.
+   */
+  async recompress(options: { compressor?: string; level?: number; incompressibleOnly?: boolean; idle?: boolean; maxPages?: number } = {}): Promise<{ pages: number; savedBytes: number }> {
+    this.checkOpen()
+    if (typeof options !== 'object' || options === null) throw new InvalidArgumentError('recompress options must be an object')
+    for (const key of Object.keys(options)) {
+      if (!['compressor', 'level', 'incompressibleOnly', 'idle', 'maxPages'].includes(key)) throw new InvalidArgumentError(`unknown recompress option '${key}'`, 'ERR_ZSTASH_UNKNOWN_OPTION')
+    }
+    const maxPages = options.maxPages ?? Infinity
+    if (!(typeof maxPages === 'number' && maxPages >= 0)) throw new InvalidArgumentError(`maxPages must be a number >= 0, got ${describe(maxPages)}`)
+    // The target: a named CPU format at a level, or whatever new stores use now.
+    let targetSlot = this.slots.current
+    let target: { format: StreamFormat; level: number; dictionary?: SlotDictionary }
+    if (options.compressor !== undefined || options.level !== undefined) {
+      const resolved = resolveOptions({ compressor: options.compressor ?? FORMATS[this.slots.current] ?? 'zstd', level: options.level }, () => false, 0)
+      targetSlot = formatId(resolved.format!)
+      target = { format: resolved.format!, level: resolved.level! }
+    } else {
+      const dict = this.slots.dictionary(targetSlot)
+      target = { format: dict?.format ?? this.backend.info.format, level: dict?.level ?? this.backend.info.level, dictionary: dict }
+    }
+    const hostCodec = (() => {
+      let codec: NativeCodec | undefined
+      return () => (codec ??= target.dictionary
+        ? openDictionaryCodec(target.dictionary.format, target.level, target.dictionary.bytes, target.dictionary.id)
+        : new this.native.Codec(target.format, target.level))
+    })()
+    const [pages, savedBytes] = await this.inflight.track(recompress({
+      entries: this.entries, pool: this.pool, counters: this.counters, slots: this.slots, serial: this.serial,
+      native: this.native, checksum: this.options.checksum,
+      freeObject: (handle) => this.freeObject(handle),
+      isClosing: () => this.closing !== undefined,
+      recode: async (request) => {
+        const pool = this.backend instanceof WorkerPoolBackend ? this.backend : undefined
+        if (pool) {
+          // Kept open for the batch even if setCompressor() replaces it meanwhile.
+          this.acquireBackend(pool)
+          try {
+            await pool.recode({
+              count: request.count, input: request.input.buffer as SharedArrayBuffer, offsets: request.offsets, lengths: request.lengths,
+              slots: request.slots, limits: request.limits, output: request.output.buffer as SharedArrayBuffer,
+              status: request.status.buffer as SharedArrayBuffer, dicts: this.slots.dictionariesFor(request.slots, request.count), target,
+            })
+          } finally {
+            this.releaseBackend(pool)
+          }
+        } else {
+          // No worker pool: one batch here, then a turn of the event loop before the next.
+          recodeHere(request, this.slots, hostCodec())
+          await new Promise((r) => setImmediate(r))
+        }
+      },
+    }, targetSlot, { incompressibleOnly: options.incompressibleOnly === true, idleOnly: options.idle === true }, maxPages))
+    return { pages, savedBytes }
   }
 
   /**
@@ -465,6 +894,15 @@ export class PageStore {
     this.checkOpen()
     checkKey(first, 'first')
     return this.keyRanges.release(first)
+  }
+
+  /**
+   * Where the store reports each store, load and compress batch (latency,
+   * batch size, compressed sizes) — src/metrics' createMetrics() calls it with
+   * the histograms' observer. No allocation per call; undefined stops it.
+   */
+  setObserver(observer: StoreObserver | undefined): void {
+    this.observer = observer ?? NOOP_OBSERVER
   }
 
   /** Counters and gauges. After close() this returns the snapshot taken when the store closed. */
@@ -491,6 +929,23 @@ export class PageStore {
       zswpout: c.zswpout,
       zswpin: c.zswpin,
       zswpout_folios: folios,
+      written_back_pages: c.written_back_pages,
+      pswpout: c.pswpout,
+      pswpin: c.pswpin,
+      reject_reclaim_fail: c.reject_reclaim_fail,
+      writeback_batches: c.writeback_batches,
+      writeback_fail: c.writeback_fail,
+      backing_load_fail: c.backing_load_fail,
+      tier_pages: c.tier_pages,
+      tier_bytes: c.tier_bytes,
+      ...(this.writeback ? { backing: this.writeback.stats() } : {}),
+      recompressed_pages: c.recompressed_pages,
+      recompress_saved_bytes: c.recompress_saved_bytes,
+      recompress_kept: c.recompress_kept,
+      compressor_switches: c.compressor_switches,
+      dictionaries_trained: c.dictionaries_trained,
+      dictionary_retrains: c.dictionary_retrains,
+      compressors: this.slots.stats(),
       stores_in_flight: this.inflight.folios,
       reserved_bytes: this.finalStats ? 0 : this.admission.reservedBytes,
       metadata_bytes: metadata,
@@ -512,11 +967,14 @@ export class PageStore {
   }
 
   private async shutDown(): Promise<void> {
+    if (this.shrinkTimer) clearInterval(this.shrinkTimer)
     try {
-      await this.backend.close()
+      await Promise.all([this.backend, ...this.retiredBackends].map((b) => b.close()))
     } finally {
       await this.inflight.idle()
+      await this.switching?.catch(() => undefined)
       this.finalStats = this.statsNow()
+      await this.writeback?.close()
       // Workers hold their own references to the pool and drop them as they end.
       this.pool.close()
     }
@@ -578,9 +1036,9 @@ export class PageStore {
    * Publishes the keys still Pending under `ticket`; the objects of keys a
    * later call replaced meanwhile are freed (one native call). Cannot fail.
    */
-  private publish(firstKey: number, n: number, ticket: number, r: PooledResult): void {
+  private publish(firstKey: number, n: number, ticket: number, slot: number, r: PooledResult): void {
     const { status, lo, hi, sums } = r
-    const { entries, counters: c, freeList, formatSlot } = this
+    const { entries, counters: c, freeList, slots } = this
     let superseded = 0
     for (let i = 0; i < n; i++) {
       const key = firstKey + i
@@ -592,16 +1050,22 @@ export class PageStore {
       // An exclusive readahead that took the pending page keeps its claim on the published one.
       const taken = entries.taken
       if (s === PageStatus.SameFilled) {
-        entries.set(key, EntryKind.SameFilled, formatSlot, lo[i], hi[i])
+        entries.set(key, EntryKind.SameFilled, slot, lo[i], hi[i])
         c.same_filled_pages++
       } else {
-        entries.set(key, s > 0 ? EntryKind.Compressed : EntryKind.Raw, formatSlot, lo[i], hi[i], sums ? sums[i] : 0)
+        entries.set(key, s > 0 ? EntryKind.Compressed : EntryKind.Raw, slot, lo[i], hi[i], sums ? sums[i] : 0)
+        slots.add(slot, hi[i])
         c.compressed_bytes += hi[i]
         if (s <= 0) c.stored_incompressible_pages++
       }
       if (taken) entries.setTaken(true)
     }
     if (superseded > 0) this.freeObjects(freeList, superseded)
+    if (slots.isDictionarySlot(slot)) {
+      let bytes = 0
+      for (let i = 0; i < n; i++) bytes += status[i] === PageStatus.SameFilled ? 0 : hi[i]
+      this.recordDrift(slot, n, bytes)
+    }
   }
 
   /**
@@ -648,6 +1112,68 @@ export class PageStore {
     return { pooled: true, status: p.status, lo: p.lo, hi: p.hi, sums, release: () => {} }
   }
 
+  /**
+   * Dictionary drift: the stored bytes of each window of DRIFT_WINDOW pages
+   * published with the current dictionary, against the first window's. When a
+   * window is more than DRIFT_TOLERANCE worse, a new dictionary is trained from
+   * the pages stored now (in the background; the next stores use it).
+   */
+  private drift = { slot: -1, pages: 0, bytes: 0, baseline: 0 }
+
+  private recordDrift(slot: number, pages: number, bytes: number): void {
+    if (!this.slots.isDictionarySlot(slot) || slot !== this.slots.current) return
+    const d = this.drift
+    if (d.slot !== slot) Object.assign(d, { slot, pages: 0, bytes: 0, baseline: 0 })
+    d.pages += pages
+    d.bytes += bytes
+    if (d.pages < DRIFT_WINDOW) return
+    const ratio = (d.pages * PAGE_SIZE) / Math.max(1, d.bytes)
+    d.pages = d.bytes = 0
+    if (d.baseline === 0) {
+      d.baseline = ratio
+    } else if (ratio < d.baseline * (1 - DRIFT_TOLERANCE) && !this.closing && !this.retraining) {
+      const dict = this.slots.dictionary(slot)!
+      this.counters.dictionary_retrains++
+      this.retraining = this.setCompressor(this.backend.info.format, { level: dict.level, dictionary: true })
+        .catch(() => undefined).finally(() => { this.retraining = undefined })
+    }
+  }
+
+  private retraining: Promise<void> | undefined
+
+  private observeBatches(status: Int32Array, n: number, maxBatch: number): void {
+    for (let first = 0; first < n; first += maxBatch) this.observer.observeBatch(Math.min(maxBatch, n - first))
+    this.observer.observeCompressed(status, 0, n)
+  }
+
+  /** A store or batched load uses `backend`: it stays open until the last one ends, even once replaced. */
+  private acquireBackend(backend: CompressBackend): void {
+    this.backendUsers.set(backend, (this.backendUsers.get(backend) ?? 0) + 1)
+  }
+
+  /**
+   * Where a folio for `backend` is staged: in the memory its threads mapped at
+   * start when it has some (a task then names pages by offset), so a switch to
+   * another worker pool starts a new staging ring; folios staged in the old one
+   * give their pages back to it.
+   */
+  private stagingFor(backend: CompressBackend): Staging {
+    if (!this.staging || (backend.stagingBuffer && this.staging.buffer !== backend.stagingBuffer)) {
+      this.staging = new Staging(STAGING_PAGES, backend.stagingBuffer)
+    }
+    return this.staging
+  }
+
+  private releaseBackend(backend: CompressBackend): void {
+    const users = (this.backendUsers.get(backend) ?? 1) - 1
+    if (users > 0) {
+      this.backendUsers.set(backend, users)
+      return
+    }
+    this.backendUsers.delete(backend)
+    if (this.retiredBackends.delete(backend)) void backend.close().catch(() => undefined)
+  }
+
   /** A failed store erases the keys it still owns; keys a later call replaced are left alone. */
   private abandon(firstKey: number, n: number, ticket: number): void {
     for (let i = 0; i < n; i++) if (this.entries.isPendingFor(firstKey + i, ticket)) this.entries.erase(firstKey + i)
@@ -663,12 +1189,12 @@ export class PageStore {
   }
 
   /** What a failed store reports: ClosedError after close, the rejection it hit, or the backend's failure. */
-  private storeError(err: unknown, firstKey: number, n: number): ZstashError {
+  private storeError(err: unknown, firstKey: number, n: number, backend: CompressBackend): ZstashError {
     if (this.closing) return err instanceof ClosedError ? err : new ClosedError()
     if (err instanceof StoreRejectedError) return err
     this.counters.reject_backend_fail++
-    const reason = this.backend.info.path === 'cpu' ? 'worker_fail' : 'device_fail'
-    return this.rejection(firstKey, n, reason, `${this.backend.info.name} failed: ${(err as Error)?.message ?? err}`, undefined, err)
+    const reason = backend.info.path === 'cpu' ? 'worker_fail' : 'device_fail'
+    return this.rejection(firstKey, n, reason, `${backend.info.name} failed: ${(err as Error)?.message ?? err}`, undefined, err)
   }
 
   // --- load steps ----------------------------------------------------------
@@ -688,7 +1214,7 @@ export class PageStore {
     }
     // Compressed or raw (a 4096-byte object): checked against its CRC32C, then decoded, in one native call.
     const length = kind === EntryKind.Raw ? PAGE_SIZE : entries.hi
-    const decoder = this.decoders[entries.slot]
+    const decoder = this.slots.decoder(entries.slot)
     return this.options.checksum
       ? this.pool.decode(decoder, entries.lo, length, dst, offset, entries.sum)
       : this.pool.decode(decoder, entries.lo, length, dst, offset)
@@ -700,8 +1226,14 @@ export class PageStore {
     const c = this.counters
     if (kind === EntryKind.SameFilled) {
       c.same_filled_pages--
+    } else if (kind === EntryKind.Tier) {
+      c.tier_pages--
+      c.tier_bytes -= this.entries.hi
+      this.slots.remove(this.entries.slot, this.entries.hi)
+      this.writeback!.delete(this.entries.lo, key)
     } else if (kind !== EntryKind.Pending) {
       const length = kind === EntryKind.Raw ? PAGE_SIZE : this.entries.hi
+      this.slots.remove(this.entries.slot, length)
       this.freeObject(this.entries.lo)
       c.compressed_bytes -= length
       if (kind === EntryKind.Raw) c.stored_incompressible_pages--
@@ -750,6 +1282,10 @@ export class PageStore {
   }
 }
 
+/** Pages per dictionary drift window, and the ratio loss that makes the store train a new dictionary. */
+const DRIFT_WINDOW = 4096
+const DRIFT_TOLERANCE = 0.1
+
 /**
  * How far the pool's hard cap is past maxPoolBytes. Admission reserves every
  * folio's worst case (all raw), so objects alone never pass the limit; what
@@ -775,41 +1311,47 @@ export async function openPageStore(options?: PageStoreOptions, hooks: OpenHooks
     maxBytes: limited ? resolved.maxPoolBytes + POOL_CAP_SLACK : UNLIMITED_POOL_BYTES,
     checksum: resolved.checksum,
   })
+  let backend: CompressBackend | undefined
   try {
-    let backend = await openBackend(resolved, pool)
+    backend = await openBackend(resolved, pool)
     if (hooks.wrapBackend) backend = hooks.wrapBackend(backend)
-    return new PageStore(resolved, backend, pool)
+    let backing: BackingStore | undefined
+    if (resolved.backing) {
+      backing = await openBackingStore(resolved.backing)
+      if (hooks.wrapBacking) backing = hooks.wrapBacking(backing)
+    }
+    const store = new PageStore(resolved, backend, pool, backing)
+    store.wrapBackend = hooks.wrapBackend
+    return store
   } catch (err) {
+    await backend?.close().catch(() => undefined)
     pool.close()
     throw err
   }
 }
 
-async function openBackend(resolved: ResolvedOptions, storePool: StorePool): Promise<CompressBackend> {
+/** The backend a compressor name stands for: a device, the worker pool, or the calling thread; CPU ones allocate in `storePool`. */
+async function openBackend(resolved: ResolvedOptions, storePool: StorePool, dictionary?: SlotDictionary): Promise<CompressBackend> {
   const format = resolved.format
-  let backend: CompressBackend
   if (!format) {
     // An accelerator: it compresses (with its own CPU fallback); loads use the CPU decoder or the device.
-    backend = await openDeviceBackend(resolved.compressor, {
+    return openDeviceBackend(resolved.compressor, {
       maxBatch: resolved.maxBatch ?? DEFAULT_MAX_BATCH, level: resolved.level, device: resolved.device,
     })
-  } else if (resolved.workers > 0) {
-    const pool = new WorkerPoolBackend({
-      format, level: resolved.level!, maxBatch: resolved.maxBatch!, workers: resolved.workers,
-      threshold: resolved.incompressibleThreshold, sameFilled: resolved.sameFilled,
-      storeIncompressible: resolved.storeIncompressible, pool: storePool, stagingPages: STAGING_PAGES,
-    })
-    try {
-      await pool.ready
-    } catch (err) {
-      await pool.close().catch(() => undefined)
-      throw new BackendUnavailableError(`the compression worker pool failed to start: ${(err as Error).message}`, { cause: err })
-    }
-    backend = pool
-  } else {
-    backend = new CpuBackend(format, resolved.level!, resolved.maxBatch!, storePool)
   }
-  return backend
+  if (resolved.workers === 0) return new CpuBackend(format, resolved.level!, resolved.maxBatch!, storePool, dictionary)
+  const pool = new WorkerPoolBackend({
+    format, level: resolved.level!, maxBatch: resolved.maxBatch!, workers: resolved.workers,
+    threshold: resolved.incompressibleThreshold, sameFilled: resolved.sameFilled,
+    storeIncompressible: resolved.storeIncompressible, pool: storePool, stagingPages: STAGING_PAGES, dictionary,
+  })
+  try {
+    await pool.ready
+  } catch (err) {
+    await pool.close().catch(() => undefined)
+    throw new BackendUnavailableError(`the compression worker pool failed to start: ${(err as Error).message}`, { cause: err })
+  }
+  return pool
 }
 
 /** 0 for the largest objects (3841..4096 bytes), up to 15 for the smallest: loadMany's submission order. */

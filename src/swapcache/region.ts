@@ -4,7 +4,7 @@
  * buffer or in the store. Synchronous accessors fault on the calling thread;
  * the async ones wait for free frames first.
  */
-import { InvalidArgumentError, ZstashError } from '../errors.js'
+import { InvalidArgumentError, WouldBlockError, ZstashError } from '../errors.js'
 import { describe } from '../util/validate.js'
 import { realBytes } from '../store/arguments.js'
 import { RegionFreedError, ResidentLimitError } from './errors.js'
@@ -164,7 +164,8 @@ export class Region {
           cache.access(this, at, buf.subarray(done, done + n), write)
           break
         } catch (err) {
-          if (!(err instanceof ResidentLimitError)) throw err
+          // Frames taken, or a page written back, between the read-ahead and the access: go round again.
+          if (!(err instanceof ResidentLimitError) && !(err instanceof WouldBlockError)) throw err
         }
       }
       done += n

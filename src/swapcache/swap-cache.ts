@@ -17,7 +17,7 @@
  * back to 4K stores and, failing those, the folio simply stays resident.
  * See docs/swapcache.md.
  */
-import { InvalidArgumentError, StoreRejectedError, ClosedError } from '../errors.js'
+import { InvalidArgumentError, StoreRejectedError, ClosedError, WouldBlockError } from '../errors.js'
 import { PAGE_SIZE } from '../codecs/status.js'
 import { MAX_KEY, type PageStore, type PageStoreStats } from '../store/page-store.js'
 import { describe } from '../util/validate.js'
@@ -253,6 +253,7 @@ export class SwapCache {
     let need = 0
     for (let f = f0; f <= f1; f++) if (folioSlot[f] < 0) need++
     if (need > this.freeCount) this.noFrames(need)
+    this.checkNoIo(r, offset, length)
     const frames = this.frames
     let done = 0
     for (let f = f0; f <= f1; f++) {
@@ -290,10 +291,24 @@ export class SwapCache {
     const a = offset - f * fb
     if (a + size > fb) return -1
     if (r.folioSlot[f] < 0 && this.freeCount === 0) this.noFrames(1)
+    this.checkNoIo(r, offset, size)
     const slot = this.ensure(r, f, a, a + size, write)
     if (write && this.slotState[slot] === SlotState.Writeback) this.slotDirty[slot] = 1
     this.lru.touch(slot)
     return slot * fb + a
+  }
+
+  /**
+   * A synchronous access cannot wait for the backing store: if a page it needs
+   * was written back, it throws WouldBlockError before touching anything (the
+   * …Async forms read such pages first).
+   */
+  private checkNoIo(r: Region, offset: number, length: number): void {
+    if (!this.store.hasBackingStore) return
+    const p1 = Math.floor((offset + length - 1) / PAGE_SIZE)
+    for (let p = Math.floor(offset / PAGE_SIZE); p <= p1; p++) {
+      if (r.pageState[p] === PageState.Swapped && this.store.isInBackingStore(r.baseKey + p)) throw new WouldBlockError(r.baseKey + p)
+    }
   }
 
   /** @internal Folios of [offset, offset+length) that would need a frame. */
@@ -471,17 +486,19 @@ export class SwapCache {
     const base = f * this.folioPages
     const state = r.pageState
     // The run holding p: an error here is the caller's (DecompressError is loud, the entry is kept).
+    // Pages in the backing store need I/O: the synchronous fault path stops at them (they stay swapped).
+    const inPool = (q: number) => state[base + q] === PageState.Swapped && !this.store.isInBackingStore(r.baseKey + base + q)
     let s = p
-    while (s > w0 && state[base + s - 1] === PageState.Swapped) s--
+    while (s > w0 && inPool(s - 1)) s--
     let e = p + 1
-    while (e < w1 && state[base + e] === PageState.Swapped) e++
+    while (e < w1 && inPool(e)) e++
     this.loadInto(r, slot, base, s, e, true)
     c.readahead_pages += e - s - 1
     // Neighbouring runs are best effort: a page that fails stays swapped and fails when touched.
     for (let q = w0; q < w1; q++) {
-      if (state[base + q] !== PageState.Swapped) continue
+      if (!inPool(q)) continue
       let qe = q + 1
-      while (qe < w1 && state[base + qe] === PageState.Swapped) qe++
+      while (qe < w1 && inPool(qe)) qe++
       const before = this.slotMissing[slot]
       try {
         this.loadInto(r, slot, base, q, qe, false)
