@@ -24,6 +24,8 @@
         "native/devices/device_registry.cc",
         "native/devices/sim_device.cc",
         "native/devices/qpl_device.cc",
+        "native/devices/qat_device.cc",
+        "native/devices/uadk_device.cc",
         "native/tier/object_sealer.cc",
         "native/allocator/size_classes.cc",
         "native/allocator/page_region.cc",
@@ -35,15 +37,28 @@
       ],
       "dependencies": ["zstash_dpdk"],
       "variables": {
-        "zstash_qpl%": "<!(node native/devices/lib-config.cjs have qpl)"
+        "zstash_qpl%": "<!(node native/devices/lib-config.cjs have qpl)",
+        "zstash_qat%": "<!(node native/devices/lib-config.cjs have qat)",
+        "zstash_uadk%": "<!(node native/devices/lib-config.cjs have uadk)"
       },
       "conditions": [
         ["zstash_qpl==1", {
           "defines": ["ZSTASH_HAVE_QPL"],
           "cflags_cc": ["<!@(node native/devices/lib-config.cjs cflags qpl)"],
           "libraries": ["<!@(node native/devices/lib-config.cjs libs qpl)"]
+        }],
+        ["zstash_qat==1", {
+          "defines": ["ZSTASH_HAVE_QAT"],
+          "cflags_cc": ["<!@(node native/devices/lib-config.cjs cflags qat)"],
+          "libraries": ["<!@(node native/devices/lib-config.cjs libs qat)"]
+        }],
+        ["zstash_uadk==1", {
+          "defines": ["ZSTASH_HAVE_UADK"],
+          "cflags_cc": ["<!@(node native/devices/lib-config.cjs cflags uadk)"],
+          "libraries": ["<!@(node native/devices/lib-config.cjs libs uadk)"]
         }]
       ],
+      "ldflags": ["-Wl,--exclude-libs,ALL"],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NODE_ADDON_API_DISABLE_DEPRECATED", "NAPI_DISABLE_CPP_EXCEPTIONS"],
       "cflags_cc": ["-std=c++17", "-O2", "-fvisibility=hidden", "<!@(pkg-config --cflags libzstd liblz4 libdeflate libisal lzo2 libcrypto libxxhash)"],

@@ -31,7 +31,7 @@ const sameFilled = (p: Uint8Array) => { const w = new BigUint64Array(p.buffer, p
 for (const k of [1, 2, 4, 5]) if (sameFilled(page(k))) throw new Error(`fixture page ${k} is same-filled; pick others`)
 
 /** A schedule the test releases by hand: completions wait until release() is called. */
-function manualSchedule(): { schedule: Schedule; pending: () => number; release: (label?: string) => Promise<void> } {
+function manualSchedule(): { schedule: Schedule; pending: () => number; waiting: (label: string) => boolean; release: (label?: string) => Promise<void> } {
   const queue: { label: string; go: () => void }[] = []
   const schedule: Schedule = (label, work) => new Promise((resolve, reject) => {
     queue.push({ label, go: () => { Promise.resolve().then(work).then(resolve, reject) } })
@@ -39,12 +39,15 @@ function manualSchedule(): { schedule: Schedule; pending: () => number; release:
   return {
     schedule,
     pending: () => queue.length,
+    waiting: (label) => queue.some((q) => q.label === label),
     release: async (label) => {
-      // A completion may be scheduled a few turns after the call that causes it (writeback is serialized).
+      // A completion may be scheduled a while after the call that causes it: writeback is serialized,
+      // and the file tier's real I/O runs on libuv's threads. Bounded by wall time, not by turns.
       let i = -1
-      for (let k = 0; k < 200 && i < 0; k++) {
+      const deadline = Date.now() + 10_000
+      while (i < 0 && Date.now() < deadline) {
         i = label ? queue.findIndex((q) => q.label === label) : queue.length > 0 ? 0 : -1
-        if (i < 0) await new Promise((r) => setImmediate(r))
+        if (i < 0) await new Promise((r) => setTimeout(r, 1))
       }
       if (i < 0) throw new Error(`nothing scheduled as ${label} (pending: ${queue.map((q) => q.label).join(', ')})`)
       queue.splice(i, 1)[0].go()
@@ -161,7 +164,7 @@ describe('ordering across the tiers: the last issued call wins', () => {
     await storing
     const objects = store.stats().pool.objects
     const shrinking = store.shrink({ targetBytes: 0 })
-    for (let k = 0; k < 200 && m.pending() === 0; k++) await new Promise((r) => setImmediate(r))
+    for (const deadline = Date.now() + 10_000; m.pending() === 0 && Date.now() < deadline;) await new Promise((r) => setTimeout(r, 1))
     // The batch's putMany is in flight: overwrite key 2, invalidate key 5.
     const fresh = page(500)
     const overwrite = store.storeFolio(2, fresh)
@@ -173,7 +176,10 @@ describe('ordering across the tiers: the last issued call wins', () => {
     // goes on (target 0) and writes the new page of key 2 in a batch of its own.
     let done = false
     const written = shrinking.then((n) => { done = true; return n })
-    while (!done) await m.release('putMany')
+    for (const deadline = Date.now() + 10_000; !done && Date.now() < deadline;) {
+      if (m.waiting('putMany')) await m.release('putMany')
+      else await new Promise((r) => setTimeout(r, 1))
+    }
     expect(await written).toBe(objects - 1)
     const s = store.stats()
     expect(s.tier_pages).toBe(objects - 1)

@@ -54,7 +54,7 @@ struct DeviceCaps {
 
 // Options parsed from JS. Each device reads the fields it understands.
 struct DeviceOptions {
-  std::string kind;     // "sim" | "dpdk" | "qpl"
+  std::string kind;     // "sim" | "dpdk" | "qpl" | "qat" | "uadk"
   std::string variant;  // dpdk: PMD ("isal", "zlib", "qat", ...); qpl: "auto" | "hardware" | "software"
   int level = 1;
   uint32_t max_batch = 8;
@@ -67,8 +67,9 @@ struct DeviceOptions {
   std::string devargs;                // vdev arguments, e.g. "socket_id=0"
   int zero_copy = -1;                 // -1 auto, 0 copy into mbufs, 1 attach pages as external buffers
 
-  // qpl
+  // qpl, qat
   bool dynamic_huffman = false;
+  bool dynamic_huffman_set = false;  // given by the caller (qat otherwise takes QATzip's default)
 
   // sim
   uint32_t engines = 8;

@@ -3,7 +3,7 @@
 namespace zstash {
 
 std::vector<DeviceKindInfo> DeviceKinds() {
-  return {SimDeviceKind(), DpdkDeviceKind(), QplDeviceKind()};
+  return {SimDeviceKind(), DpdkDeviceKind(), QplDeviceKind(), QatDeviceKind(), UadkDeviceKind()};
 }
 
 std::unique_ptr<Device> MakeDevice(const std::string& kind, std::string* error) {
@@ -16,6 +16,8 @@ std::unique_ptr<Device> MakeDevice(const std::string& kind, std::string* error) 
     if (kind == "sim") return MakeSimDevice();
     if (kind == "dpdk") return MakeDpdkDevice();
     if (kind == "qpl") return MakeQplDevice();
+    if (kind == "qat") return MakeQatDevice();
+    if (kind == "uadk") return MakeUadkDevice();
   }
   *error = "unknown device kind '" + kind + "'";
   return nullptr;

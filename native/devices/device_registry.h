@@ -10,7 +10,7 @@
 namespace zstash {
 
 struct DeviceKindInfo {
-  std::string kind;      // "sim" | "dpdk" | "qpl"
+  std::string kind;      // "sim" | "dpdk" | "qpl" | "qat" | "uadk"
   bool compiled = false;
   std::string reason;    // why it is not compiled, when it is not
   std::string version;   // library version linked in, when it is
@@ -29,5 +29,9 @@ std::unique_ptr<Device> MakeDpdkDevice();
 DeviceKindInfo DpdkDeviceKind();
 std::unique_ptr<Device> MakeQplDevice();
 DeviceKindInfo QplDeviceKind();
+std::unique_ptr<Device> MakeQatDevice();
+DeviceKindInfo QatDeviceKind();
+std::unique_ptr<Device> MakeUadkDevice();
+DeviceKindInfo UadkDeviceKind();
 
 }  // namespace zstash

@@ -67,6 +67,8 @@ bool ParseDeviceOptions(const Napi::Object& js, DeviceOptions* d, EngineOptions*
     d->zero_copy = zero_copy ? 1 : 0;
   }
   r.Bool("dynamicHuffman", &d->dynamic_huffman);
+  Napi::Value dh = js.Get("dynamicHuffman");
+  d->dynamic_huffman_set = dh.IsBoolean();
   r.Number("engines", &d->engines);
   r.Number("latencyUs", &d->latency_us);
   r.Number("latencyPerKbUs", &d->latency_per_kb_us);

@@ -230,7 +230,9 @@ std::unique_ptr<Device> MakeQplDevice() { return nullptr; }
 DeviceKindInfo QplDeviceKind() {
   DeviceKindInfo info;
   info.kind = "qpl";
-  info.reason = "not compiled: QPL not found (no pkg-config qpl, no QPL_ROOT at build time)";
+  info.reason =
+      "not compiled: QPL not found at build time (no .deps/qpl from the vendor tarballs, no QPL_ROOT, no pkg-config "
+      "qpl)";
   return info;
 }
 

@@ -48,7 +48,9 @@ export async function backends(options: BackendsOptions = {}): Promise<BackendLi
       list.push({ name, kind, compiled: false, available: false, path: 'none', reason: info?.reason ?? 'not compiled', maxBatch: 0, version: '', probed: false })
       continue
     }
-    const mustOpen = kind === 'qpl' || kind === 'sim' || options.probe === true
+    // Opening is how these say what they would run on: QPL resolves its path, QAT and UADK run
+    // their libraries' probes (once per process for QAT; quiet on stderr).
+    const mustOpen = kind !== 'dpdk' || options.probe === true
     if (!mustOpen) {
       list.push(dpdkWithoutOpening(name, variant, info, maxBatch))
       continue

@@ -18,7 +18,9 @@ export class DeviceError extends ZstashError {
 export function fromNative(device: string, err: unknown): Error {
   if (err instanceof ZstashError) return err
   const e = err as { code?: string; message?: string }
-  const message = `${device}: ${e?.message ?? String(err)}`
+  const text = e?.message ?? String(err)
+  // Native messages name their device kind; for 'qat', 'uadk' or 'sim' that is already the name.
+  const message = text.startsWith(`${device}: `) ? text : `${device}: ${text}`
   switch (e?.code) {
     case 'ERR_ZSTASH_BACKEND_UNAVAILABLE':
       return new BackendUnavailableError(message, { cause: err })

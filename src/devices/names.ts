@@ -7,22 +7,24 @@
  *   qpl                  Intel QPL, hardware when an IAA work queue is usable, else its software path
  *   qpl:hardware         IAA only; fails to open without one
  *   qpl:software         QPL's software path
+ *   qat                  Intel QAT through qatlib's data-compression API (hardware only)
+ *   uadk                 a UACCE device (HiSilicon zip) through UADK's wd_comp (hardware only)
  */
-export type DeviceKind = 'sim' | 'dpdk' | 'qpl'
+export type DeviceKind = 'sim' | 'dpdk' | 'qpl' | 'qat' | 'uadk'
 
 export interface DeviceName {
   kind: DeviceKind
-  /** dpdk: PMD suffix; qpl: path; sim: '' */
+  /** dpdk: PMD suffix; qpl: path; sim, qat, uadk: '' */
   variant: string
 }
 
 /** The names backends() lists; dpdk accepts any other PMD suffix too. */
-export const DEVICE_COMPRESSORS = ['dpdk:isal', 'dpdk:zlib', 'dpdk:qat', 'qpl', 'qpl:software', 'qpl:hardware', 'sim'] as const
+export const DEVICE_COMPRESSORS = ['dpdk:isal', 'dpdk:zlib', 'dpdk:qat', 'qpl', 'qpl:software', 'qpl:hardware', 'qat', 'uadk', 'sim'] as const
 
 const DPDK = /^dpdk:([a-z0-9_]+)$/
 
 export function parseDeviceName(name: string): DeviceName | undefined {
-  if (name === 'sim') return { kind: 'sim', variant: '' }
+  if (name === 'sim' || name === 'qat' || name === 'uadk') return { kind: name, variant: '' }
   if (name === 'qpl') return { kind: 'qpl', variant: 'auto' }
   if (name === 'qpl:software' || name === 'qpl:hardware' || name === 'qpl:auto') return { kind: 'qpl', variant: name.slice(4) }
   const m = DPDK.exec(name)

@@ -1,8 +1,9 @@
 /** Types of the addon's device surface (native/devices/register_devices.cc). */
 import { loadNative } from '../native.js'
+import type { DeviceKind } from './names.js'
 
 export interface NativeDeviceKind {
-  kind: 'sim' | 'dpdk' | 'qpl'
+  kind: DeviceKind
   compiled: boolean
   /** Why it is not compiled, when it is not. */
   reason: string
@@ -57,7 +58,7 @@ export interface NativeDeviceEngine {
 
 /** The flat option object the native openDevice() reads (native/devices/js_options.cc). */
 export interface NativeOpenOptions {
-  kind: 'sim' | 'dpdk' | 'qpl'
+  kind: DeviceKind
   variant?: string
   level: number
   maxBatch: number

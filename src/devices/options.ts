@@ -8,7 +8,7 @@ import type { DeviceKind } from './names.js'
 
 /** Options common to every device: the engine's policy knobs. */
 export interface EngineOptions {
-  /** Jobs the device may hold at once (its queue). Default: sim 64, dpdk 64, qpl 16. */
+  /** Jobs the device may hold at once (its queue). Default: sim 64, dpdk 64, qpl 16, qat 64, uadk 64. */
   queueDepth?: number
   /** A job not completed after this long is redone on the CPU (lost completion). Default 500. */
   timeoutMs?: number
@@ -38,6 +38,14 @@ export interface QplOptions extends EngineOptions {
   dynamicHuffman?: boolean
 }
 
+export interface QatOptions extends EngineOptions {
+  /** Dynamic instead of static Huffman blocks. Default: QATzip's session default (dynamic). */
+  dynamicHuffman?: boolean
+}
+
+/** UADK takes the engine options only: deflate with a 4 KiB window at the store's level. */
+export type UadkOptions = EngineOptions
+
 export interface SimOptions extends EngineOptions {
   /** Parallel engines. Default 8. */
   engines?: number
@@ -62,7 +70,7 @@ export interface SimOptions extends EngineOptions {
   seed?: number
 }
 
-export type DeviceOptions = DpdkOptions & QplOptions & SimOptions
+export type DeviceOptions = DpdkOptions & QplOptions & QatOptions & UadkOptions & SimOptions
 
 export interface OpenDeviceOptions {
   /** Largest number of pages submitted as one batch (zswap's 8). */
@@ -94,6 +102,8 @@ const ENGINE: Record<string, Check> = {
 const BY_KIND: Record<DeviceKind, Record<string, Check>> = {
   dpdk: { ...ENGINE, ealArgs: strings, pci: bool, hugepages: bool, devargs: str, zeroCopy: bool },
   qpl: { ...ENGINE, dynamicHuffman: bool },
+  qat: { ...ENGINE, dynamicHuffman: bool },
+  uadk: { ...ENGINE },
   sim: {
     ...ENGINE,
     engines: int(1, 1024),
