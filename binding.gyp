@@ -26,7 +26,14 @@
         "native/devices/qpl_device.cc",
         "native/devices/qat_device.cc",
         "native/devices/uadk_device.cc",
-        "native/tier/object_sealer.cc"
+        "native/tier/object_sealer.cc",
+        "native/allocator/size_classes.cc",
+        "native/allocator/page_region.cc",
+        "native/allocator/zs_pool.cc",
+        "native/allocator/checksum.cc",
+        "native/allocator/pool_registry.cc",
+        "native/allocator/pool_object.cc",
+        "native/allocator/pool_entry_points.cc"
       ],
       "dependencies": ["zstash_dpdk"],
       "variables": {
@@ -54,9 +61,9 @@
       "ldflags": ["-Wl,--exclude-libs,ALL"],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NODE_ADDON_API_DISABLE_DEPRECATED", "NAPI_DISABLE_CPP_EXCEPTIONS", "NODE_API_SWALLOW_UNTHROWABLE_EXCEPTIONS"],
-      "cflags_cc": ["-std=c++17", "-O2", "-fvisibility=hidden", "<!@(pkg-config --cflags libzstd liblz4 libdeflate libisal lzo2 libcrypto)"],
+      "cflags_cc": ["-std=c++17", "-O2", "-fvisibility=hidden", "<!@(pkg-config --cflags libzstd liblz4 libdeflate libisal lzo2 libcrypto libxxhash)"],
       "cflags_cc!": ["-fno-exceptions", "-std=gnu++17"],
-      "libraries": ["<!@(pkg-config --libs libzstd liblz4 libdeflate libisal lzo2 libcrypto)"]
+      "libraries": ["<!@(pkg-config --libs libzstd liblz4 libdeflate libisal lzo2 libcrypto libxxhash)"]
     },
     {
       "target_name": "zstash_dpdk",

@@ -6,11 +6,13 @@
  *
  * For each corpus and codec:
  *   store   zstash on the calling thread (workers: 0, 1 thread) and with the
- *           worker pool (W workers; the calling thread allocates and publishes),
+ *           worker pool (W workers allocate in the native pool; the calling thread stages and publishes),
  *           from ordinary memory and from a SharedArrayBuffer (read in place);
  *   load    a loadSync loop on the calling thread (1 thread); loadMany in batches
  *           of 64..16384 keys with the pool (W threads), next to that loop;
  *           single-page loadSync p50/p99 against one raw decompress call;
+ *   memory  bytes per stored page beyond the compressed bytes (fragmentation and
+ *           metadata) after the store, after churn, after compaction;
  *   naive   what a Node user writes instead: Map + lz4-napi compressSync /
  *           uncompressSync on the calling thread, and on W worker threads each
  *           with its own Map; zstash is compared with both.
@@ -22,7 +24,7 @@
  */
 import { parseArgs } from 'node:util'
 import { availableParallelism } from 'node:os'
-import { PageStore, PAGE_SIZE, loadNative } from '../src/internals.js'
+import { PageStore, PAGE_SIZE, loadNative, nativeAllocator } from '../src/internals.js'
 import { readCorpusPages, corpusAvailable, type CorpusName } from './lib/corpus.js'
 import { printTable, fmt } from './lib/table.js'
 import { percentile } from './lib/stats.js'
@@ -49,12 +51,16 @@ const R = Number(values.repeat)
 const batches = values.batches!.split(',').map(Number)
 const corpora = values.corpora === 'none' ? [] : values.corpora!.split(',') as CorpusName[]
 const native = loadNative()
+const allocator = nativeAllocator()
 const rec = new RunRecord('pool', { codecs: values.codecs, corpora, workers: W, folio_pages: folioPages, repeat: R, batches, scale: values.scale }, native.codecLibraries)
 
 const storeRows: string[][] = []
 const loadRows: string[][] = []
 const latencyRows: string[][] = []
 const naiveRows: string[][] = []
+const memoryRows: string[][] = []
+const cpuRows: string[][] = []
+const loadCpuRows: string[][] = []
 const r2 = (x: number | undefined) => (x === undefined ? '—' : fmt(x, 2))
 
 async function storeAll(store: PageStore, source: Uint8Array, n: number): Promise<void> {
@@ -139,6 +145,35 @@ for (const corpus of corpora) {
     await paired(W, 'compress', `${key}/store-shared/t${W}`, () => storeAll(store, sharedPages, n), () => invalidateAll(store, n))
     const st = store.stats()
 
+    // CPU time, which the host's load does not inflate the way it does wall time: the raw
+    // compress loop on this thread over every page, against the store's total (the calling
+    // thread's CPU while it stores, plus the workers' task CPU), medians over R rounds.
+    const rawCpu: number[] = []
+    const storeCpu: number[] = []
+    const ownerCpu: number[] = []
+    {
+      const codec = new native.Codec(format, 1)
+      const scratch = new Uint8Array(64 * PAGE_SIZE)
+      const scratchStatus = new Int32Array(64)
+      for (let r = 0; r < R; r++) {
+        const c0 = allocator.threadCpuMs()
+        for (let p = 0; p < n; p += 64) codec.compressBatch(pages, p, Math.min(64, n - p), scratch, 0, scratchStatus, 0, PAGE_SIZE - 1, true)
+        rawCpu.push(allocator.threadCpuMs() - c0)
+        invalidateAll(store, n)
+        const w0 = store.stats().backend.counters.workers_cpu_ms
+        const o0 = allocator.threadCpuMs()
+        await storeAll(store, pages, n)
+        const owner = allocator.threadCpuMs() - o0
+        ownerCpu.push(owner)
+        storeCpu.push(owner + store.stats().backend.counters.workers_cpu_ms - w0)
+      }
+    }
+    const med = (a: number[]) => [...a].sort((x, y) => x - y)[a.length >> 1]
+    const cpuRatio = med(rawCpu) / med(storeCpu)
+    rec.add({ id: `pool/cpu/${key}/store/t${W}`, label: `${key} raw compress CPU / zstash store CPU (${W} workers + calling thread)`, threads: W, unit: 'x', value: cpuRatio,
+      note: `raw ${fmt(med(rawCpu), 1)} ms, zstash ${fmt(med(storeCpu), 1)} ms of which the calling thread ${fmt(med(ownerCpu), 1)} ms (medians of ${R})` })
+    cpuRows.push([key, fmt(med(rawCpu), 1), fmt(med(storeCpu), 1), fmt(med(ownerCpu), 1), fmt(cpuRatio, 2)])
+
     // Loads. Everything stored, in key order.
     const into = new Uint8Array(PAGE_SIZE)
     const loadLoop = () => { for (let k = 0; k < n; k++) store.loadSync(k, { into }) }
@@ -158,6 +193,39 @@ for (const corpus of corpora) {
       await store.loadMany(keys.subarray(0, Math.min(b, n)), { into: dst })
       if (Buffer.compare(dst.subarray(0, Math.min(b, n) * PAGE_SIZE), pages.subarray(0, Math.min(b, n) * PAGE_SIZE)) !== 0) throw new Error(`${key}: loadMany(${b}) returned wrong bytes`)
       await paired(W, 'decompress', `${key}/loadMany-${b}/t${W}`, many)
+      if (b === batches[batches.length - 1]) {
+        // CPU time of the largest batches against the raw decode of the same objects on one thread.
+        const codec = new native.Codec(format, 1)
+        const comp = new Uint8Array(n * PAGE_SIZE)
+        const lens = new Int32Array(n)
+        codec.compressBatch(pages, 0, n, comp, 0, lens, 0, PAGE_SIZE - 1, true)
+        const jobs = new Int32Array(n * 4)
+        let m = 0
+        for (let k = 0, at = 0; k < n; k++) {
+          if (lens[k] <= 0) continue
+          comp.copyWithin(at, k * PAGE_SIZE, k * PAGE_SIZE + lens[k]) // packed, as the pool holds them
+          jobs.set([0, at, lens[k], k], m * 4)
+          at += lens[k]
+          m++
+        }
+        const out = new Uint8Array(n * PAGE_SIZE)
+        const st2 = new Int32Array(m)
+        const raw: number[] = []
+        const mine: number[] = []
+        for (let r = 0; r < R; r++) {
+          const c0 = allocator.threadCpuMs()
+          codec.decompressBatch([comp], jobs, m, out, st2)
+          raw.push(allocator.threadCpuMs() - c0)
+          const w0 = store.stats().backend.counters.workers_cpu_ms
+          const o0 = allocator.threadCpuMs()
+          await many()
+          mine.push(allocator.threadCpuMs() - o0 + store.stats().backend.counters.workers_cpu_ms - w0)
+        }
+        const med = (a: number[]) => [...a].sort((x, y) => x - y)[a.length >> 1]
+        rec.add({ id: `pool/cpu/${key}/loadMany-${b}/t${W}`, label: `${key} raw decompress CPU / zstash loadMany(${b}) CPU`, threads: W, unit: 'x', value: med(raw) / med(mine),
+          note: `raw ${fmt(med(raw), 1)} ms (compressed pages only), zstash ${fmt(med(mine), 1)} ms (workers + calling thread), medians of ${R}` })
+        loadCpuRows.push([key, String(b), fmt(med(raw), 1), fmt(med(mine), 1), fmt(med(raw) / med(mine), 2)])
+      }
     }
     for (const c of ceil.values()) await c.close()
 
@@ -179,7 +247,7 @@ for (const corpus of corpora) {
       return r
     }
     const st1 = bounded({ id: `pool/store/${key}/zstash/t1`, label: `${key} zstash store, workers 0`, threads: 1, unit: 'MB/s', note: 'calling thread' }, `${key}/store/t1`, ceilingRow(1, 'compress'))
-    const stW = bounded({ id: `pool/store/${key}/zstash/t${W}`, label: `${key} zstash store, ${W} workers`, threads: W, unit: 'MB/s', note: `${W} workers + the calling thread (allocation, publish)` }, `${key}/store/t${W}`, ceilingRow(W, 'compress'))
+    const stW = bounded({ id: `pool/store/${key}/zstash/t${W}`, label: `${key} zstash store, ${W} workers`, threads: W, unit: 'MB/s', note: `${W} workers (compress into the pool) + the calling thread (staging copy, publish)` }, `${key}/store/t${W}`, ceilingRow(W, 'compress'))
     const stShared = bounded({ id: `pool/store/${key}/zstash-shared/t${W}`, label: `${key} zstash store from a SharedArrayBuffer, ${W} workers`, threads: W, unit: 'MB/s', note: 'folios read in place by the workers' }, `${key}/store-shared/t${W}`, ceilingRow(W, 'compress'))
     rec.add({ id: `pool/store/${key}/metadata`, label: `${key} zstash metadata`, threads: W, unit: 'B/page', value: st.metadata_bytes_per_page })
     rec.add({ id: `pool/store/${key}/compression`, label: `${key} original / pool_total_size`, threads: W, unit: 'x', value: bytes / st.pool_total_size })
@@ -230,6 +298,32 @@ for (const corpus of corpora) {
     const p50 = rec.addBounded({ id: `pool/latency/${key}/loadSync-p50/t1`, label: `${key} loadSync p50`, threads: 1, unit: 'µs', value: percentile(lStore, 50), note: 'ratio: lower is better' }, rawP50)
     const p99 = rec.add({ id: `pool/latency/${key}/loadSync-p99/t1`, label: `${key} loadSync p99`, threads: 1, unit: 'µs', value: percentile(lStore, 99) })
     latencyRows.push([key, fmt(p50.value, 2), fmt(p99.value, 2), fmt(rawP50.value, 2), fmt(percentile(lRaw, 99), 2), r2(p50.ratio)])
+
+    // Bytes per stored page beyond the compressed bytes, fragmentation included
+    // ((pool_total_size − Σ objects + metadata) / stored pages): after the full store,
+    // after churn (a random half invalidated and stored again from other corpus pages),
+    // and after compaction.
+    const overhead = (label: string) => {
+      const s = store.stats()
+      rec.add({ id: `pool/memory/${key}/${label}`, label: `${key} bytes/page beyond compressed, ${label}`, threads: W, unit: 'B/page', value: s.overhead_bytes_per_page,
+        note: `pool ${fmt(s.pool_total_size / 2 ** 20, 1)} MiB, objects ${fmt(s.pool.object_bytes / 2 ** 20, 1)} MiB, metadata ${fmt(s.metadata_bytes_per_page, 1)} B/page` })
+      return s
+    }
+    const full = overhead('after store')
+    let seed = 12345
+    const rnd = () => { seed = (seed * 1103515245 + 12345) & 0x7fffffff; return seed / 0x80000000 }
+    const churned: number[] = []
+    for (let k = 0; k < n; k++) if (rnd() < 0.5) { store.invalidate(k); churned.push(k) }
+    const one = new Uint8Array(PAGE_SIZE)
+    for (const k of churned) {
+      const from = Math.floor(rnd() * n)
+      one.set(pages.subarray(from * PAGE_SIZE, (from + 1) * PAGE_SIZE))
+      await store.storeFolio(k, one)
+    }
+    const churn = overhead('after churn')
+    store.compact()
+    const compacted = overhead('after churn + compact')
+    memoryRows.push([key, fmt(full.overhead_bytes_per_page, 1), fmt(churn.overhead_bytes_per_page, 1), fmt(compacted.overhead_bytes_per_page, 1), fmt(compacted.metadata_bytes_per_page, 1)])
     await store.close()
   }
 
@@ -259,7 +353,7 @@ const lines: string[] = []
 const say = (s = '') => { lines.push(s); console.log(s) }
 say(`zstash store/load benchmark: W = ${W} workers, ${folioPages}-page folios, best of ${R} (min–max over the rounds); ${native.codecLibraries}`)
 if (storeRows.length) {
-  say('\nStore, MB/s of original pages. threads: 1 = the calling thread (workers: 0); W = W pool workers (the calling thread allocates and publishes).')
+  say('\nStore, MB/s of original pages. threads: 1 = the calling thread (workers: 0); W = W pool workers, which allocate in the native pool (the calling thread stages and publishes).')
   say(printTable(['corpus/codec', 'threads', 'ceiling', 'zstash', 'ratio best/paired', 'zstash SAB', 'ratio best/paired', '/ naive same t best/paired', 'SAB / naive best/paired'], storeRows))
   say('  ceiling = raw native compress loop on that many threads at once, one round before each zstash round; naive = Map + lz4-napi')
   say('  compressSync on that many threads, one round after each zstash round (the naive table below has its MB/s)')
@@ -272,6 +366,12 @@ if (storeRows.length) {
   say('  round of the row: into one reused page for the loadSync loop (as it loads into one page), into a page per key for loadMany.')
   say('\nSingle-page load latency, µs (random compressed pages, calling thread)')
   say(printTable(['corpus/codec', 'loadSync p50', 'p99', 'raw p50', 'raw p99', 'p50 / raw'], latencyRows))
+  say(`\nStore CPU time, ms per corpus (medians): raw compress loop on one thread vs zstash with ${W} workers (workers' task CPU + the calling thread's)`)
+  say(printTable(['corpus/codec', 'raw CPU', 'zstash CPU', 'of which calling thread', 'raw / zstash'], cpuRows))
+  say('\nloadMany CPU time, ms per corpus (medians): raw decode of the compressed pages on one thread vs zstash (workers + calling thread)')
+  say(printTable(['corpus/codec', 'batch', 'raw CPU', 'zstash CPU', 'raw / zstash'], loadCpuRows))
+  say('\nBytes per stored page beyond the compressed bytes, fragmentation included ((pool_total_size − Σ objects + metadata) / pages)')
+  say(printTable(['corpus/codec', 'after store', 'after churn', 'churn + compact', 'of which metadata'], memoryRows))
   say('\nNaive alternative (Map<number, Buffer> + lz4-napi)')
   say(printTable(['corpus', 'threads', 'store MB/s', 'load MB/s', 'ratio', 'B/page beyond data'], naiveRows))
 }

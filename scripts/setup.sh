@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(
   build-essential python3 pkg-config zstd
-  libzstd-dev liblz4-dev libdeflate-dev libisal-dev liblzo2-dev zlib1g-dev
+  libzstd-dev liblz4-dev libdeflate-dev libisal-dev liblzo2-dev zlib1g-dev libxxhash-dev
   dpdk-dev libdpdk-dev
   libssl-dev redis-server redis-tools
 )

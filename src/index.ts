@@ -12,7 +12,7 @@ export { PAGE_SIZE } from './codecs/status.js'
 export { FORMATS, FORMAT_SPECS } from './codecs/formats.js'
 export type { StreamFormat, FormatSpec } from './codecs/formats.js'
 export type { BackendInfo, BackendPath } from './codecs/backend.js'
-export type { PoolStats, ClassStats } from './allocator/zs-pool.js'
+export type { PoolStats, ClassStats } from './allocator/object-pool.js'
 export {
   ZstashError, InvalidArgumentError, StoreRejectedError, DecompressError, ClosedError, BackendUnavailableError,
   WouldBlockError, BackingStoreError,

@@ -99,7 +99,7 @@ describe.skipIf(!dpdk.compiled)(`dpdk:isal${skipReason}`, () => {
     }
     const dst = new Uint8Array(n * PAGE_SIZE)
     const ds = new Int32Array(n)
-    await isal.decompressMany({ arenas: [arena], jobs, slots: new Uint8Array(n), sums: undefined, count: n, dst, status: ds })
+    await isal.decompressArenas({ arenas: [arena], jobs, slots: new Uint8Array(n), sums: undefined, count: n, dst, status: ds })
     expect([...ds].every((s) => s === PAGE_SIZE)).toBe(true)
     expect(Buffer.compare(dst, corpus.subarray(0, n * PAGE_SIZE))).toBe(0)
     expect(isal.stats().hw_decompressed).toBeGreaterThan(n / 2)

@@ -106,7 +106,7 @@ describe('sim device: round trips', () => {
     jobs.set([0, 0, 10, 11], 44)                           // page 0's stream cut to 10 bytes
     const dst = new Uint8Array(12 * PAGE_SIZE)
     const ds = new Int32Array(12)
-    await b.decompressMany({ arenas: [arena], jobs, slots: new Uint8Array(12), sums: undefined, count: 12, dst, status: ds })
+    await b.decompressArenas({ arenas: [arena], jobs, slots: new Uint8Array(12), sums: undefined, count: 12, dst, status: ds })
     for (let i = 0; i < 11; i++) {
       expect(ds[i]).toBe(PAGE_SIZE)
       expect(Buffer.compare(dst.subarray(i * PAGE_SIZE, (i + 1) * PAGE_SIZE), folio.subarray(i * PAGE_SIZE, (i + 1) * PAGE_SIZE))).toBe(0)
@@ -191,7 +191,7 @@ describe('sim device: fault injection loses nothing', () => {
     }
     const dst = new Uint8Array(64 * PAGE_SIZE)
     const ds = new Int32Array(64)
-    await bad.decompressMany({ arenas: [arena], jobs, slots: new Uint8Array(64), sums: undefined, count: 64, dst, status: ds })
+    await bad.decompressArenas({ arenas: [arena], jobs, slots: new Uint8Array(64), sums: undefined, count: 64, dst, status: ds })
     expect([...ds].every((s) => s === PAGE_SIZE)).toBe(true)
     expect(Buffer.compare(dst, folio)).toBe(0)
     expect(bad.stats().decompress_fallbacks).toBeGreaterThan(0)

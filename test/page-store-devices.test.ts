@@ -6,6 +6,7 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { inflateRawSync } from 'node:zlib'
 import { PageStore, PAGE_SIZE, backends, LOAD_MANY_INLINE_PAGES } from 'zstash/internals'
+import { readObject } from './helpers/pool-objects.js'
 import { makeFolio, type PageKind } from './helpers/pages.js'
 import { readCorpusPages } from './helpers/corpus.js'
 
@@ -53,13 +54,12 @@ describe('PageStore on devices', () => {
     expect(s.backend.path).toBe('software')
     expect(s.backend.counters.hw_submitted).toBeGreaterThan(0)
     // Cross-read: take an object out of the pool and inflate it with zlib (window 12).
-    const internals = store as unknown as { entries: { find(k: number): number; lo: number; hi: number }; pool: { locate(h: number): void; arena: { bytes: Uint8Array }; offset: number } }
+    const internals = store as unknown as { entries: { find(k: number): number } }
     const pages = readCorpusPages('node-2k', 8)
     let checked = 0
     for (let k = 0; k < 8; k++) {
       if (internals.entries.find(k) !== 1) continue // compressed entries only
-      internals.pool.locate(internals.entries.lo)
-      const obj = internals.pool.arena.bytes.slice(internals.pool.offset, internals.pool.offset + internals.entries.hi)
+      const obj = readObject(store, k)
       expect(Buffer.compare(inflateRawSync(obj, { windowBits: 12 }), pages.subarray(k * PAGE_SIZE, (k + 1) * PAGE_SIZE))).toBe(0)
       checked++
     }

@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import {
-  PageStore, PAGE_SIZE, TEST_HOOKS, loadNative, StoreRejectedError, DecompressError, InvalidArgumentError, ClosedError, ZsPool,
+  PageStore, PAGE_SIZE, TEST_HOOKS, loadNative, StoreRejectedError, DecompressError, InvalidArgumentError, ClosedError,
 } from 'zstash/internals'
+import { damageObject } from './helpers/pool-objects.js'
 import { makeFolio, makePage } from './helpers/pages.js'
 import { openFaultyStore } from './helpers/faulty-backend.js'
 import { readCorpusPages } from './helpers/corpus.js'
@@ -125,12 +126,8 @@ describe('PageStore failures', () => {
   it('a corrupted object gives DecompressError, bumps decompress_fail and keeps the entry', async () => {
     const store = await openStore({ compressor: 'zstd' })
     await store.storeFolio(0, makeFolio(['text'], 1))
-    // Reach into the pool to corrupt the object, as a bit flip in memory would.
-    const pool = (store as unknown as { pool: ZsPool }).pool
-    const entries = (store as unknown as { entries: { find(k: number): number; lo: number } }).entries
-    entries.find(0)
-    pool.locate(entries.lo)
-    pool.arena.bytes.fill(0xff, pool.offset, pool.offset + 16)
+    // Corrupt the object, as a bit flip in memory would.
+    damageObject(store, 0, (bytes) => bytes.fill(0xff, 0, 16))
     const err = await store.load(0).catch((e) => e)
     expect(err).toBeInstanceOf(DecompressError)
     expect(err.code).toBe('ERR_ZSTASH_DECOMPRESS')
@@ -158,14 +155,8 @@ describe('PageStore failures', () => {
       const store = await openStore({ compressor: 'lz4', checksum, workers: 0 })
       await store.storeFolio(0, page)
       await store.storeFolio(1, makePage('random', 6))
-      const pool = (store as unknown as { pool: ZsPool }).pool
-      const entries = (store as unknown as { entries: { find(k: number): number; lo: number } }).entries
-      entries.find(0)
-      pool.locate(entries.lo)
-      pool.arena.bytes[pool.offset + flip] ^= 0x20
-      entries.find(1) // the raw (incompressible) page
-      pool.locate(entries.lo)
-      pool.arena.bytes[pool.offset + 100] ^= 1
+      damageObject(store, 0, (bytes) => { bytes[flip] ^= 0x20 })
+      damageObject(store, 1, (bytes) => { bytes[100] ^= 1 }) // the raw (incompressible) page
       if (checksum) {
         const err = await store.load(0).catch((e) => e)
         expect(err).toBeInstanceOf(DecompressError)

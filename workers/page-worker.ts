@@ -1,13 +1,20 @@
 /**
- * A piscina worker: compresses folio pieces from the store's staging copy into
- * output slots, and decompresses readahead batches straight out of the pool's
- * arenas. Every worker owns its codec contexts (zswap's per-CPU acomp_ctx).
- * Tasks carry offsets and counts; the memory is shared, never copied.
+ * A piscina worker: compresses folio pieces from the store's staging copy
+ * straight into the store's native pool, and decodes readahead batches
+ * straight out of it. Every worker owns its codec contexts (zswap's per-CPU
+ * acomp_ctx) and its reference to the pool (attached by id; dropped when the
+ * thread ends, however it ends). Tasks carry offsets and counts; the memory
+ * they name is shared, never copied, and a compress task returns no bytes:
+ * the handles and lengths it allocated are in the shared result ring, written
+ * by the native call that allocated them, so nothing a dying worker allocated
+ * is out of the owner's sight.
  */
 import { threadId, workerData } from 'node:worker_threads'
 import { loadNative, type NativeCodec } from '../src/native.js'
 import { FORMATS } from '../src/codecs/formats.js'
-import { compressInBatches } from '../src/folio/batches.js'
+import { compressInBatchesToPool, type PoolTarget } from '../src/folio/batches.js'
+import { attachNativePool, nativeAllocator } from '../src/allocator/native-pool.js'
+import { markLoaded } from '../src/pool/loaded-threads.js'
 import { openDictionaryCodec } from '../src/codecs/dictionary.js'
 import type { SlotDictionary } from '../src/store/codec-slots.js'
 
@@ -16,26 +23,42 @@ export interface WorkerSetup {
   level: number
   maxBatch: number
   threshold: number
-  sameFilled: boolean
-  /** The pool's output ring (page slots) and its status words. */
-  output: SharedArrayBuffer
+  /** compressBatchToPool flags (same-filled detection, raw pages). */
+  flags: number
+  /** The store's native pool (attachNativePool). */
+  poolId: number
+  /** The result ring: status, lo (handle or fill word), hi (length or fill word), checksums. */
   status: SharedArrayBuffer
+  lo: SharedArrayBuffer
+  hi: SharedArrayBuffer
+  sums: SharedArrayBuffer | undefined
+  /** The store's staging memory: pieces without `src` are read from here. */
+  staging: SharedArrayBuffer
+  /** Thread ids of workers that finished loading (src/pool/loaded-threads.ts). */
+  loaded: SharedArrayBuffer
   /** Compress with this dictionary (objects are [id][frame]). */
   dictionary?: SlotDictionary
 }
 
+/** Result arrays of a folio that did not fit in the ring. */
+export interface OwnResults {
+  status: SharedArrayBuffer
+  lo: SharedArrayBuffer
+  hi: SharedArrayBuffer
+  sums: SharedArrayBuffer | undefined
+}
+
 /**
- * One piece of a folio: `count` pages at byte `srcOffset` of `src` (the store's
- * staging copy), compressed into output slots from `page` — of the shared
- * output ring, or of `out`/`status` when the ring had no room.
+ * One piece of a folio: `count` pages at byte `srcOffset` of the store's
+ * staging memory (or of `src`, a folio staged elsewhere), with results from
+ * index `page` — of the shared ring, or of `own` when the ring had no room.
  */
 export interface CompressPiece {
-  src: SharedArrayBuffer
+  src?: SharedArrayBuffer
   srcOffset: number
   count: number
   page: number
-  out?: SharedArrayBuffer
-  status?: SharedArrayBuffer
+  own?: OwnResults
 }
 
 export interface CompressTask {
@@ -43,23 +66,28 @@ export interface CompressTask {
   pieces: CompressPiece[]
 }
 
+/**
+ * Jobs [first, first + count) of a loadMany batch. The job arrays share one
+ * buffer (src/store/decode-jobs.ts); the *At fields are their byte offsets.
+ */
 export interface DecompressTask {
   op: 'decompress'
-  /** Arena byte buffers by arena index (only those the jobs name). */
-  arenas: (SharedArrayBuffer | undefined)[]
-  /** [arena, offset, length, dstPage] per job, in submission order. */
-  jobs: Int32Array
-  /** Stream format slot per job. */
-  slots: Uint8Array
-  /** Expected object checksum per job, when the store keeps them. */
-  sums?: Uint32Array
-  /** The dictionaries of the dictionary slots the jobs name. */
+  jobs: SharedArrayBuffer
+  handlesAt: number
+  lengthsAt: number
+  slotsAt: number
+  /** -1: no checksums. */
+  sumsAt: number
+  pagesAt: number
+  statusAt: number
+  first: number
+  count: number
+  /** The dictionaries of the dictionary slots the jobs name (absent when none does). */
   dicts?: Record<number, SlotDictionary>
   dst: SharedArrayBuffer
   /** Byte offset of page 0 of the destination within `dst`. */
   dstOffset: number
-  status: SharedArrayBuffer
-  statusOffset: number
+  dstLength: number
 }
 
 /** Recompression: decode each object, compress the page with the target codec under its limit. */
@@ -85,41 +113,52 @@ export interface PingTask {
 export interface TaskResult {
   threadId: number
   busyNs: number
+  /** CPU time of the task on its thread (on a loaded host, busyNs includes time the thread waited for a core). */
+  cpuMs: number
 }
 
 const setup = workerData as WorkerSetup
 const native = loadNative()
+const A = nativeAllocator()
 const codec = setup.dictionary
   ? openDictionaryCodec(setup.dictionary.format, setup.level, setup.dictionary.bytes, setup.dictionary.id)
   : new native.Codec(setup.format, setup.level)
+const pool = attachNativePool(setup.poolId)
+const ring: PoolTarget = {
+  status: new Int32Array(setup.status), lo: new Uint32Array(setup.lo), hi: new Uint32Array(setup.hi),
+  sums: setup.sums ? new Uint32Array(setup.sums) : null, page: 0,
+}
 // Decoders by slot; a dictionary slot's decoder is rebuilt when the slot holds another dictionary.
 const decoderIds: number[] = []
-const output = new Uint8Array(setup.output)
-const status = new Int32Array(setup.status)
 const decoders: (NativeCodec | undefined)[] = []
+// Loaded: from here on, ending this thread cannot catch it inside the addon's init (fatal).
+markLoaded(new Int32Array(setup.loaded), threadId)
 
 function compress(task: CompressTask): void {
   for (const p of task.pieces) {
-    const src = new Uint8Array(p.src, p.srcOffset, p.count * 4096)
-    const target = p.out
-      ? { out: new Uint8Array(p.out), status: new Int32Array(p.status!), page: p.page }
-      : { out: output, status, page: p.page }
-    compressInBatches(codec, src, 0, p.count, target, setup.maxBatch, setup.threshold, setup.sameFilled)
+    const src = new Uint8Array(p.src ?? setup.staging, p.srcOffset, p.count * 4096)
+    const target: PoolTarget = p.own
+      ? { status: new Int32Array(p.own.status), lo: new Uint32Array(p.own.lo), hi: new Uint32Array(p.own.hi), sums: p.own.sums ? new Uint32Array(p.own.sums) : null, page: p.page }
+      : { ...ring, page: p.page }
+    compressInBatchesToPool(codec, pool, src, 0, p.count, target, setup.maxBatch, setup.threshold, setup.flags)
   }
 }
 
-function decompress(task: DecompressTask): void {
-  const arenas = task.arenas.map((a) => (a ? new Uint8Array(a) : undefined))
-  const dst = new Uint8Array(task.dst, task.dstOffset)
-  const { jobs, slots, sums } = task
-  const out = new Int32Array(task.status, task.statusOffset * 4, slots.length)
+function decompress(t: DecompressTask): void {
+  const { first, count } = t
+  const handles = new Uint32Array(t.jobs, t.handlesAt + first * 4, count)
+  const lengths = new Uint32Array(t.jobs, t.lengthsAt + first * 4, count)
+  const slots = new Uint8Array(t.jobs, t.slotsAt + first, count)
+  const sums = t.sumsAt >= 0 ? new Uint32Array(t.jobs, t.sumsAt + first * 4, count) : null
+  const pages = new Uint32Array(t.jobs, t.pagesAt + first * 4, count)
+  const status = new Int32Array(t.jobs, t.statusAt + first * 4, count)
+  const dst = new Uint8Array(t.dst, t.dstOffset, t.dstLength)
   // One native call per run of jobs in the same stream format (usually all of them).
-  for (let i = 0; i < slots.length; ) {
+  for (let i = 0; i < count; ) {
     let j = i + 1
-    while (j < slots.length && slots[j] === slots[i]) j++
-    const slot = slots[i]
-    const decoder = decoderFor(slot, task.dicts?.[slot])
-    decoder.decompressBatch(arenas, jobs.subarray(i * 4, j * 4), j - i, dst, out.subarray(i, j), sums?.subarray(i, j))
+    while (j < count && slots[j] === slots[i]) j++
+    const decoder = decoderFor(slots[i], t.dicts?.[slots[i]])
+    A.decompressManyFromPool(decoder, pool, handles.subarray(i, j), lengths.subarray(i, j), j - i, dst, pages.subarray(i, j), status.subarray(i, j), sums ? sums.subarray(i, j) : null)
     i = j
   }
 }
@@ -163,8 +202,9 @@ function recode(task: RecodeTask): void {
 
 export default function run(task: CompressTask | DecompressTask | RecodeTask | PingTask): TaskResult {
   const t0 = process.hrtime.bigint()
+  const c0 = A.threadCpuMs()
   if (task.op === 'compress') compress(task)
   else if (task.op === 'decompress') decompress(task)
   else if (task.op === 'recode') recode(task)
-  return { threadId, busyNs: Number(process.hrtime.bigint() - t0) }
+  return { threadId, busyNs: Number(process.hrtime.bigint() - t0), cpuMs: A.threadCpuMs() - c0 }
 }

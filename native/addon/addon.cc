@@ -11,6 +11,9 @@ Napi::Value CopyObjectsJs(const Napi::CallbackInfo& info);
 Napi::Value ChecksumJs(const Napi::CallbackInfo& info);
 Napi::Value CheckObjectsJs(const Napi::CallbackInfo& info);
 void RegisterDevices(Napi::Env env, Napi::Object exports);
+namespace alloc {
+void RegisterAllocator(Napi::Env env, Napi::Object exports);
+}
 }
 
 static Napi::Object Init(Napi::Env env, Napi::Object exports) {
@@ -26,6 +29,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("pageSize", Napi::Number::New(env, zstash::kPageSize));
   exports.Set("ObjectSealer", zstash::ObjectSealer::Define(env));
   zstash::RegisterDevices(env, exports);
+  zstash::alloc::RegisterAllocator(env, exports);
   return exports;
 }
 

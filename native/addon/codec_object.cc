@@ -37,6 +37,15 @@ CodecObject::CodecObject(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Code
   if (!codec_) ThrowOnce(env, error);
 }
 
+PageCodec* CodecObject::FromValue(const Napi::Env& env, const Napi::Value& value) {
+  if (!value.IsObject() || !value.As<Napi::Object>().CheckTypeTag(&kCodecTag)) {
+    ThrowOnce(env, "codec must be a Codec");
+    return nullptr;
+  }
+  CodecObject* self = Unwrap(value.As<Napi::Object>());
+  return self ? self->codec_.get() : nullptr;
+}
+
 Napi::Value CodecObject::CompressBatch(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!ThisIs(info, &kCodecTag, "Codec")) return env.Undefined();

@@ -13,6 +13,10 @@ class CodecObject : public Napi::ObjectWrap<CodecObject> {
   static Napi::Function Define(Napi::Env env);
   explicit CodecObject(const Napi::CallbackInfo& info);
 
+  // The codec behind a JS value, or nullptr with a TypeError pending when the
+  // value is not a Codec (checked by type tag, so no other wrapped object passes).
+  static PageCodec* FromValue(const Napi::Env& env, const Napi::Value& value);
+
  private:
   // compressBatch(src, srcPage, count, dst, dstPage, status, statusIndex, threshold, sameFilled)
   Napi::Value CompressBatch(const Napi::CallbackInfo& info);

@@ -3,8 +3,14 @@
  * decodes batches of stored objects. The PageStore does not care whether that
  * ran on this thread, in a worker pool, or on an accelerator: it reads the
  * results and publishes them.
+ *
+ * CPU backends (this thread, the worker pool) compress straight into the
+ * store's pool and hand back handles (PooledResult); a device compresses into
+ * its own buffers (CompressResult) and the store puts them into the pool in one
+ * native call.
  */
 import type { StreamFormat } from './formats.js'
+import type { StorePool } from '../allocator/object-pool.js'
 import type { SlotDictionary } from '../store/codec-slots.js'
 
 export type BackendPath = 'cpu' | 'hardware' | 'software' | 'simulated'
@@ -27,6 +33,8 @@ export interface CompressOptions {
   /** Largest accepted compressed length; longer results are reported Incompressible. */
   threshold: number
   detectSameFilled: boolean
+  /** Pooled backends: keep an incompressible page as a raw 4096-byte object (else report it and allocate nothing). */
+  storeIncompressible?: boolean
 }
 
 /**
@@ -41,11 +49,55 @@ export interface CompressResult {
 }
 
 /**
- * A batch of stored objects to decode: job i is [arena, offset, length, dstPage]
- * in `jobs`, in the stream format FORMATS[slots[i]], checked against sums[i]
- * when `sums` is given. status[i] becomes PAGE_SIZE or a DecodeStatus.
+ * Results for `count` pages already in the store's pool (allocated by
+ * compressBatchToPool, docs/allocator.md): per page, status[i] is the
+ * compressed length, PageStatus.SameFilled (lo/hi: the fill word),
+ * Incompressible (a raw 4096-byte object when lo ≠ 0, else rejected), or a
+ * failure (CompressError, PoolStatus.AllocFail); lo[i] is the handle, hi[i] the
+ * object's length, sums[i] its checksum. A page owns an object iff
+ * status ≠ SameFilled and lo ≠ 0: whoever gives up the result frees those.
+ * A page that was never reached reads status NotReached and lo 0.
+ */
+export interface PooledResult {
+  pooled: true
+  status: Int32Array
+  lo: Uint32Array
+  hi: Uint32Array
+  sums: Uint32Array | undefined
+  release(): void
+}
+
+/** status of a page a pooled compress never reached (its task failed first). */
+export const NOT_REACHED = -100
+
+/**
+ * A batch of pool objects to decode: job i is object handles[i] of lengths[i]
+ * bytes (4096: a raw page) in the stream format FORMATS[slots[i]], checked
+ * against sums[i] when `sums` is given, decoded into page dstPages[i] of dst.
+ * status[i] becomes PAGE_SIZE or a DecodeStatus. The arrays may be shared
+ * memory (workers read them in place).
  */
 export interface DecompressRequest {
+  pool: StorePool
+  handles: Uint32Array
+  lengths: Uint32Array
+  slots: Uint8Array
+  sums: Uint32Array | undefined
+  dstPages: Uint32Array
+  count: number
+  /** Shared memory: the backend may write it from other threads. */
+  dst: Uint8Array
+  status: Int32Array
+  /** Dictionaries of the dictionary slots (5..15) the jobs name. */
+  dicts?: Record<number, SlotDictionary>
+}
+
+/**
+ * A batch of objects already in memory (a device's own decode API): job i is
+ * [arena, offset, length, dstPage] in `jobs`, in the stream format
+ * FORMATS[slots[i]], checked against sums[i] when `sums` is given.
+ */
+export interface ArenaDecompressRequest {
   arenas: readonly (Uint8Array | undefined)[]
   jobs: Int32Array
   slots: Uint8Array
@@ -58,6 +110,22 @@ export interface DecompressRequest {
   dicts?: Record<number, SlotDictionary>
 }
 
+/**
+ * How a decode batch is split between threads: jobs are sorted largest first
+ * and dealt round-robin, job k to share k % shares, and each share's jobs are
+ * contiguous (share s starts at shareStart(count, shares, s)), so every share
+ * starts with its longest job. The last share is the calling thread's.
+ */
+export function shareStart(count: number, shares: number, s: number): number {
+  let start = 0
+  for (let r = 0; r < s; r++) start += Math.ceil((count - r) / shares)
+  return start
+}
+
+export function shareCount(count: number, shares: number, s: number): number {
+  return Math.max(0, Math.ceil((count - s) / shares))
+}
+
 export interface CompressBackend {
   readonly info: BackendInfo
   /**
@@ -67,12 +135,20 @@ export interface CompressBackend {
    * storeFolio() returns.
    */
   readonly synchronous: boolean
-  compress(pages: Uint8Array, count: number, options: CompressOptions): CompressResult | Promise<CompressResult>
+  compress(pages: Uint8Array, count: number, options: CompressOptions): CompressResult | PooledResult | Promise<CompressResult | PooledResult>
   /**
    * Decodes a batch off the calling thread (worker pool, device). Absent on
    * backends that have nothing better than the calling thread.
    */
   decompressMany?(request: DecompressRequest): Promise<void>
+  /**
+   * Shared memory the backend's threads already map (given to them once, at
+   * start): the store stages folios here when it can, so a task names its pages
+   * by offset and carries no buffer (posting a SharedArrayBuffer costs tens of µs).
+   */
+  readonly stagingBuffer?: SharedArrayBuffer
+  /** How many shares decompressMany splits a batch into (see shareStart); the store lays jobs out so. Default 1. */
+  readonly decodeShares?: number
   /** Below this many objects a batch is decoded on the calling thread instead. */
   readonly minDecompressBatch: number
   /** Whether decompressMany can decode objects of this slot (default: every slot). */

@@ -13,12 +13,15 @@ export const DecodeStatus = {
   WrongSize: -11,
   /** The stored object does not match its checksum; it was not decoded. */
   Checksum: -12,
+  /** The pool has no live object under that handle and length (a stale or damaged entry). */
+  BadHandle: -13,
 } as const
 
 export function decodeStatusName(status: number): string {
   switch (status) {
     case DecodeStatus.WrongSize: return 'wrong size'
     case DecodeStatus.Checksum: return 'checksum mismatch'
+    case DecodeStatus.BadHandle: return 'no such object in the pool'
     default: return 'corrupt stream'
   }
 }

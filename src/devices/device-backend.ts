@@ -10,7 +10,7 @@
  */
 import { PAGE_SIZE } from '../codecs/status.js'
 import { formatId } from '../codecs/formats.js'
-import type { BackendInfo, CompressBackend, CompressOptions, CompressResult, DecompressRequest } from '../codecs/backend.js'
+import type { ArenaDecompressRequest, BackendInfo, CompressBackend, CompressOptions, CompressResult, DecompressRequest } from '../codecs/backend.js'
 import { ClosedError, InvalidArgumentError } from '../errors.js'
 import { forEachBatch } from '../folio/batches.js'
 import { loadNative } from '../native.js'
@@ -24,6 +24,7 @@ const DEFLATE_4K_SLOT = formatId('deflate-4k')
 export type DeviceCompressBackend = CompressBackend & {
   readonly caps: DeviceCaps
   decompressMany(request: DecompressRequest): Promise<void>
+  decompressArenas(request: ArenaDecompressRequest): Promise<void>
   stats(): Record<string, number> & DeviceCounters
 }
 
@@ -82,18 +83,46 @@ export class DeviceBackend implements DeviceCompressBackend {
     }
   }
 
+  /** A device decodes its own stream format (deflate-4k, raw pages included); other slots decode on the CPU. */
+  decodes(slot: number): boolean {
+    return slot === DEFLATE_4K_SLOT
+  }
+
+  /**
+   * Decodes a batch of pool objects: they are gathered out of the pool into
+   * one shared buffer (one native call; the device reads memory it can be
+   * handed, not the pool's), then decoded as decompressArenas does.
+   */
+  async decompressMany(request: DecompressRequest): Promise<void> {
+    if (this.closed) throw new ClosedError(`device ${this.info.name}`)
+    const { count, handles, lengths, dstPages } = request
+    const offsets = new Uint32Array(count)
+    const jobs = new Int32Array(count * 4)
+    let bytes = 0
+    for (let i = 0; i < count; i++) {
+      offsets[i] = bytes
+      jobs[i * 4 + 1] = bytes
+      jobs[i * 4 + 2] = lengths[i]
+      jobs[i * 4 + 3] = dstPages[i]
+      bytes += lengths[i]
+    }
+    const arena = new Uint8Array(new SharedArrayBuffer(Math.max(bytes, 1)))
+    const copied = request.pool.gather(handles, lengths, count, arena, offsets)
+    if (copied < 0) {
+      // A handle named no live object: report it per job, decode nothing.
+      request.status.fill(copied, 0, count)
+      return
+    }
+    await this.decompressArenas({ arenas: [arena], jobs, slots: request.slots, sums: request.sums, count, dst: request.dst, status: request.status })
+  }
+
   /**
    * Decodes stored deflate-4k (or raw) objects on the device, two largest
    * first; a page the device fails is decoded on the CPU. Objects are checked
    * against their checksums here first: a device cannot, and a damaged object
    * must never be decoded into a page.
    */
-  /** A device decodes its own stream format (deflate-4k, raw pages included); other slots decode on the CPU. */
-  decodes(slot: number): boolean {
-    return slot === DEFLATE_4K_SLOT
-  }
-
-  async decompressMany(request: DecompressRequest): Promise<void> {
+  async decompressArenas(request: ArenaDecompressRequest): Promise<void> {
     if (this.closed) throw new ClosedError(`device ${this.info.name}`)
     const { arenas, count, dst, status } = request
     let jobs = request.jobs

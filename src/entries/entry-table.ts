@@ -263,15 +263,4 @@ export class EntryTable {
   metadataBytes(): number {
     return this.chunks.size * CHUNK_KEYS * ENTRY_BYTES
   }
-
-  /** Passes every object handle (compressed and raw entries) to `visit` and stores what it returns. */
-  relocateObjects(visit: (handle: number) => number): void {
-    for (const chunk of this.chunks.values()) {
-      const { lo, meta } = chunk
-      for (let i = 0; i < CHUNK_KEYS; i++) {
-        const kind = meta[i] & KIND_MASK
-        if (kind === EntryKind.Compressed || kind === EntryKind.Raw) lo[i] = visit(lo[i])
-      }
-    }
-  }
 }

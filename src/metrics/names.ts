@@ -80,7 +80,9 @@ export const STORE_METRICS: Field<PageStoreStats>[] = [
   { name: 'zswap_metadata_bytes', kind: 'gauge', help: 'Entry table and allocator metadata.', read: (s) => s.metadata_bytes },
   { name: 'zswap_pool_object_bytes', kind: 'gauge', help: 'Sum of the stored objects\' sizes in the pool.', read: (s) => s.pool?.object_bytes },
   { name: 'zswap_pool_objects', kind: 'gauge', help: 'Objects in the pool.', read: (s) => s.pool?.objects },
-  { name: 'zswap_pool_reserved_bytes', kind: 'gauge', help: 'Arena bytes reserved (virtual).', read: (s) => s.pool?.reserved_bytes },
+  { name: 'zswap_pool_region_bytes', kind: 'gauge', help: 'Address space reserved for the pool\'s slab pages (virtual).', read: (s) => s.pool?.region_bytes },
+  { name: 'zswap_pool_cached_bytes', kind: 'gauge', help: 'Freed slab pages kept resident for reuse until compaction.', read: (s) => s.pool?.cached_bytes },
+  { name: 'zswap_overhead_bytes_per_page', kind: 'gauge', help: 'Bytes per stored page beyond the compressed data: fragmentation and metadata.', read: (s) => s.overhead_bytes_per_page },
   { name: 'zswap_pool_pages_compacted_total', kind: 'counter', help: 'Pages freed by compaction (zsmalloc pages_compacted).', read: (s) => s.pool?.pages_compacted },
 ]
 

@@ -12,13 +12,20 @@
  */
 import { PAGE_SIZE } from '../codecs/status.js'
 
+/** The pool's own reservation counter (native, atomic): admission keeps no second one. */
+export interface Reservations {
+  reserve(bytes: number): boolean
+  unreserve(bytes: number): void
+  readonly reservedBytes: number
+  totalSize(): number
+}
+
 export class Admission {
-  private reserved = 0
   private reachedFull = false
   /** Usage below which stores are accepted again after the limit was hit (accept_threshold_percent). */
   readonly acceptBytes: number
 
-  constructor(readonly maxBytes: number, acceptThresholdPercent: number) {
+  constructor(private readonly pool: Reservations, readonly maxBytes: number, acceptThresholdPercent: number) {
     this.acceptBytes = (maxBytes * acceptThresholdPercent) / 100
   }
 
@@ -28,26 +35,24 @@ export class Admission {
 
   /** Bytes reserved by folios in flight. */
   get reservedBytes(): number {
-    return this.reserved
+    return this.pool.reservedBytes
   }
 
-  /** Reserves room for `pages` pages, or returns false (the caller counts pool_limit_hit and rejects). */
-  admit(pages: number, poolBytes: number): boolean {
+  /** Reserves room for `pages` pages in the pool, or returns false (the caller counts pool_limit_hit and rejects). */
+  admit(pages: number): boolean {
     const worst = pages * PAGE_SIZE
-    if (!this.limited) {
-      this.reserved += worst
-      return true
+    if (this.limited) {
+      const used = this.pool.totalSize() + this.pool.reservedBytes
+      if (used >= this.maxBytes) this.reachedFull = true
+      else if (this.reachedFull && used <= this.acceptBytes) this.reachedFull = false
+      if (this.reachedFull || used + worst > this.maxBytes) return false
     }
-    const used = poolBytes + this.reserved
-    if (used >= this.maxBytes) this.reachedFull = true
-    else if (this.reachedFull && used <= this.acceptBytes) this.reachedFull = false
-    if (this.reachedFull || used + worst > this.maxBytes) return false
-    this.reserved += worst
-    return true
+    // The pool checks the same bound again, atomically (its limit is maxBytes when limited).
+    return this.pool.reserve(worst)
   }
 
   release(pages: number): void {
-    this.reserved -= pages * PAGE_SIZE
+    this.pool.unreserve(pages * PAGE_SIZE)
     const wake = this.waiters
     this.waiters = []
     for (const w of wake) w()

@@ -106,24 +106,54 @@ export interface CheckedLoadOptions {
 const LOAD_OPTIONS = new Set(['into', 'exclusive'])
 
 /** Load options for `pages` pages: unknown keys, wrong types and short destinations are refused. */
+/**
+ * Validates load options. The fault path calls this once per page, so it
+ * allocates nothing in the common case: the result is a scratch object the
+ * caller reads at once (never keep it), and the real view of a caller's
+ * `into` is kept for the next call with the same array, reused while its
+ * length — read through the intrinsic — is unchanged.
+ */
 export function checkLoadOptions(options: unknown, pages: number): CheckedLoadOptions {
-  if (options === undefined) return { into: undefined, intoArg: undefined, exclusive: false }
+  const out = checkedScratch
+  out.into = undefined
+  out.intoArg = undefined
+  out.exclusive = false
+  if (options === undefined) return out
   if (typeof options !== 'object' || options === null || Array.isArray(options) || types.isProxy(options)) {
     throw new InvalidArgumentError(`load options must be a plain object, got ${describe(options)}`)
   }
   const o = options as Record<string, unknown>
-  for (const key of Object.keys(o)) {
-    if (!LOAD_OPTIONS.has(key)) {
+  for (const key in o) {
+    if (!LOAD_OPTIONS.has(key) && Object.hasOwn(o, key)) {
       throw new InvalidArgumentError(`unknown load option '${key}' (known: into, exclusive)`, 'ERR_ZSTASH_UNKNOWN_OPTION')
     }
   }
   const exclusive = o.exclusive ?? false
   if (typeof exclusive !== 'boolean') throw new InvalidArgumentError(`option 'exclusive' must be a boolean, got ${describe(exclusive)}`)
+  out.exclusive = exclusive
   const intoArg = o.into
-  if (intoArg === undefined) return { into: undefined, intoArg: undefined, exclusive }
-  const into = realBytes(intoArg)
+  if (intoArg === undefined) return out
+  const into = realBytesReused(intoArg)
   if (!into || into.byteLength < pages * PAGE_SIZE) {
     throw new InvalidArgumentError(`'into' must be a Uint8Array of at least ${pages * PAGE_SIZE} bytes, got ${describe(intoArg)}`)
   }
-  return { into: into.subarray(0, pages * PAGE_SIZE), intoArg: intoArg as Uint8Array, exclusive }
+  out.into = into.byteLength === pages * PAGE_SIZE ? into : into.subarray(0, pages * PAGE_SIZE)
+  out.intoArg = intoArg as Uint8Array
+  return out
+}
+
+const checkedScratch: CheckedLoadOptions = { into: undefined, intoArg: undefined, exclusive: false }
+let lastIntoArg: unknown
+let lastInto: Uint8Array | undefined
+
+/** realBytes(value), reusing the view made for the same array last time if it still describes it. */
+function realBytesReused(value: unknown): Uint8Array | undefined {
+  const v = lastInto
+  // A typed array's buffer and offset never change; its length does when the
+  // buffer is detached or resized, so that is the one thing to read again.
+  if (value === lastIntoArg && v !== undefined && v.byteLength !== 0 && byteLengthOf.call(value) === v.byteLength) return v
+  const real = realBytes(value)
+  lastIntoArg = real ? value : undefined
+  lastInto = real
+  return real
 }

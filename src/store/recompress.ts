@@ -17,7 +17,7 @@
 import { PAGE_SIZE, PageStatus } from '../codecs/status.js'
 import { ClosedError } from '../errors.js'
 import { EntryKind, type EntryTable } from '../entries/entry-table.js'
-import type { ZsPool } from '../allocator/zs-pool.js'
+import type { ObjectPool } from '../allocator/object-pool.js'
 import type { NativeAddon, NativeCodec } from '../native.js'
 import type { CodecSlots } from './codec-slots.js'
 import type { ZswapCounters } from './counters.js'
@@ -40,13 +40,14 @@ export interface RecodeRequest {
 
 export interface RecompressHost {
   readonly entries: EntryTable
-  readonly pool: ZsPool
+  /** The store's native pool, through the batched seam (gather, put, free). */
+  readonly pool: ObjectPool
   readonly counters: ZswapCounters
   readonly slots: CodecSlots
   readonly serial: Serial
   readonly native: NativeAddon
   readonly checksum: boolean
-  freeObject(handle: number, length: number): void
+  freeObject(handle: number): void
   isClosing(): boolean
   /** Recodes a batch for `targetSlot` (in the worker pool when there is one). */
   recode(request: RecodeRequest, targetSlot: number): Promise<void>
@@ -111,7 +112,11 @@ async function recompressBatch(host: RecompressHost, scratchKeys: Uint32Array, n
     entries.setBusy(true)
   }
   const input = new Uint8Array(new SharedArrayBuffer(Math.max(1, total)))
-  pool.gather(handles, lengths, n, input, offsets)
+  if (pool.gather(handles, lengths, n, input, offsets) < 0) {
+    // An entry named no live object of its length (a bug, never a caller's doing): rewrite nothing.
+    for (let i = 0; i < n; i++) if (ownsPoolEntry(entries, keys[i])) entries.setBusy(false)
+    return [0, 0]
+  }
   const output = new Uint8Array(new SharedArrayBuffer(n * PAGE_SIZE))
   const status = new Int32Array(new SharedArrayBuffer(n * 4))
   try {
@@ -141,7 +146,7 @@ async function recompressBatch(host: RecompressHost, scratchKeys: Uint32Array, n
     const sum = host.checksum ? host.native.checksum(output, i * PAGE_SIZE, s) : 0
     const oldHandle = entries.lo
     entries.set(key, EntryKind.Compressed, targetSlot, handle[0], s, sum)
-    host.freeObject(oldHandle, lengths[i])
+    host.freeObject(oldHandle)
     slots.remove(srcSlots[i], lengths[i])
     slots.add(targetSlot, s)
     counters.compressed_bytes += s - lengths[i]

@@ -17,7 +17,7 @@
 import { PAGE_SIZE } from '../codecs/status.js'
 import { ClosedError } from '../errors.js'
 import { EntryKind, type EntryTable } from '../entries/entry-table.js'
-import type { ZsPool } from '../allocator/zs-pool.js'
+import type { ObjectPool } from '../allocator/object-pool.js'
 import type { BackingStore, BackingStoreStats, GetResult } from '../tier/index.js'
 import type { ZswapCounters } from './counters.js'
 import type { Serial } from './serial.js'
@@ -35,10 +35,11 @@ export interface WritebackOptions {
 /** What writeback needs from the store. */
 export interface WritebackHost {
   readonly entries: EntryTable
-  readonly pool: ZsPool
+  /** The store's native pool, through the batched seam (gather, put, free). */
+  readonly pool: ObjectPool
   readonly counters: ZswapCounters
   /** Frees a pool object (the store defers it while readers are in flight). */
-  freeObject(handle: number, length: number): void
+  freeObject(handle: number): void
   /** pool_total_size plus the reservations of stores in flight. */
   usedBytes(): number
   isClosing(): boolean
@@ -132,7 +133,12 @@ export class Writeback {
       entries.setBusy(true)
     }
     const bytes = new Uint8Array(total)
-    pool.gather(handles, lengths, n, bytes, offsets)
+    if (pool.gather(handles, lengths, n, bytes, offsets) < 0) {
+      // An entry named no live object of its length (a bug, never a caller's doing): write nothing back.
+      for (let i = 0; i < n; i++) if (this.ownsPoolEntry(keys[i])) entries.setBusy(false)
+      counters.writeback_fail++
+      return 0
+    }
     let locators: Uint32Array
     try {
       locators = await this.backing.putMany({ count: n, keys, tags, checksums: sums, sources: [bytes], offsets, lengths })
@@ -155,7 +161,7 @@ export class Writeback {
       const raw = entries.findAny(key) === EntryKind.Raw
       const handle = entries.lo
       entries.set(key, EntryKind.Tier, tags[i], locators[i], lengths[i], sums[i])
-      this.host.freeObject(handle, lengths[i])
+      this.host.freeObject(handle)
       counters.compressed_bytes -= lengths[i]
       if (raw) counters.stored_incompressible_pages--
       counters.tier_pages++

@@ -12,7 +12,7 @@ export interface PageRun {
 }
 
 export class PageRing {
-  readonly capacity: number
+  private cap: number
   private head = 0
   private readonly live: PageRun[] = []
   private inUse = 0
@@ -21,7 +21,19 @@ export class PageRing {
   misses = 0
 
   constructor(capacityPages: number) {
-    this.capacity = capacityPages
+    this.cap = capacityPages
+  }
+
+  get capacity(): number {
+    return this.cap
+  }
+
+  /**
+   * Adds slots at the end. Safe at any time: a ring that has not wrapped uses
+   * them at once; a wrapped one reaches them once its head passes the end again.
+   */
+  grow(capacityPages: number): void {
+    if (capacityPages > this.cap) this.cap = capacityPages
   }
 
   get pagesInUse(): number {
@@ -52,11 +64,11 @@ export class PageRing {
   }
 
   private findStart(pages: number): number {
-    if (pages > this.capacity) return -1
+    if (pages > this.cap) return -1
     if (this.live.length === 0) return 0
     const tail = this.live[0].start
     if (this.head > tail) {
-      if (this.head + pages <= this.capacity) return this.head
+      if (this.head + pages <= this.cap) return this.head
       return pages <= tail ? 0 : -1
     }
     if (this.head < tail) return this.head + pages <= tail ? this.head : -1

@@ -1,5 +1,5 @@
 /**
- * A device's compress and decompressMany, as a store uses them: pages compressed into one arena of
+ * A device's compress and its arena decode (decompressArenas): pages compressed into one arena of
  * objects (incompressible ones kept raw), then decoded back through a device.
  */
 import { expect } from 'vitest'
@@ -34,7 +34,7 @@ export async function compressToArena(b: DeviceCompressBackend, src: Uint8Array)
 export async function decodeOn(b: DeviceCompressBackend, arena: Uint8Array, jobs: Int32Array, n: number): Promise<Uint8Array> {
   const dst = new Uint8Array(n * PAGE_SIZE)
   const status = new Int32Array(n)
-  await b.decompressMany({ arenas: [arena], jobs, slots: new Uint8Array(n), sums: undefined, count: n, dst, status })
+  await b.decompressArenas({ arenas: [arena], jobs, slots: new Uint8Array(n), sums: undefined, count: n, dst, status })
   expect([...status].every((s) => s === PAGE_SIZE)).toBe(true)
   return dst
 }

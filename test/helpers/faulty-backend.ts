@@ -7,8 +7,8 @@
  */
 import {
   openPageStore, loadNative, PAGE_SIZE, PageStatus, FORMATS,
-  type CompressBackend, type CompressOptions, type CompressResult, type DecompressRequest, type PageStore,
-  type PageStoreOptions, type WorkerPoolBackend, type NativeCodec, BackingStoreError, tier,
+  type CompressBackend, type CompressOptions, type CompressResult, type PooledResult, type DecompressRequest, type PageStore,
+  type PageStoreOptions, type WorkerPoolBackend, type NativeCodec, BackingStoreError, tier, openDictionaryCodec,
 } from 'zstash/internals'
 
 type BackingStore = tier.BackingStore
@@ -25,6 +25,8 @@ export interface CallFaults {
   crashWorkers?: boolean
 }
 
+type Result = CompressResult | PooledResult
+
 export type Schedule = <T>(label: string, work: () => T | Promise<T>) => Promise<T>
 
 /** Faults shared by every backend a store opens (setCompressor() opens new ones). */
@@ -37,12 +39,16 @@ export class FaultyBackend implements CompressBackend {
   readonly info
   readonly synchronous: boolean
   readonly minDecompressBatch: number
+  readonly decodeShares: number | undefined
+  readonly stagingBuffer: SharedArrayBuffer | undefined
   private decoders: NativeCodec[] | undefined
 
   constructor(readonly inner: CompressBackend, private readonly schedule?: Schedule, private readonly state: FaultState = { next: {}, policy: undefined }) {
     this.info = inner.info
     this.synchronous = inner.synchronous && !schedule
     this.minDecompressBatch = schedule ? 1 : inner.minDecompressBatch
+    this.decodeShares = schedule && !inner.decompressMany ? 1 : inner.decodeShares
+    this.stagingBuffer = inner.stagingBuffer
     if (schedule || inner.decompressMany) this.decompressMany = (r) => this.decode(r)
   }
 
@@ -59,16 +65,19 @@ export class FaultyBackend implements CompressBackend {
     return this.inner.decodes ? this.inner.decodes(slot) : true
   }
 
-  compress(pages: Uint8Array, count: number, options: CompressOptions): CompressResult | Promise<CompressResult> {
+  compress(pages: Uint8Array, count: number, options: CompressOptions): Result | Promise<Result> {
     const faults = this.next.failPage !== undefined || this.next.crashWorkers ? this.next : this.policy?.(count) ?? {}
     this.next = {}
     const pending = this.inner.compress(pages, count, options)
     if (faults.crashWorkers) for (const t of (this.inner as WorkerPoolBackend).threads) void t.terminate()
-    const finish = (r: CompressResult): CompressResult => {
+    const finish = (r: Result): Result => {
+      // A failed page keeps its object (if it got one): the store must free it with the rest.
       if (faults.failPage !== undefined && faults.failPage >= 0 && faults.failPage < count) r.status[faults.failPage] = PageStatus.CompressError
       if (!this.schedule) return r
-      // A scheduled result outlives the inner backend's staging: keep a copy and give the staging back.
-      const copy = { status: r.status.slice(0, count), out: r.out.slice(0, count * PAGE_SIZE), release: () => {} }
+      // A scheduled result outlives the inner backend's result area: keep a copy and give the area back.
+      const copy: Result = 'pooled' in r
+        ? { pooled: true, status: r.status.slice(0, count), lo: r.lo.slice(0, count), hi: r.hi.slice(0, count), sums: r.sums?.slice(0, count), release: () => {} }
+        : { status: r.status.slice(0, count), out: r.out.slice(0, count * PAGE_SIZE), release: () => {} }
       r.release()
       return copy
     }
@@ -84,13 +93,9 @@ export class FaultyBackend implements CompressBackend {
       const native = loadNative()
       this.decoders ??= FORMATS.map((f) => new native.Codec(f, 1))
       for (let k = 0; k < r.count; k++) {
-        const j = r.jobs.subarray(k * 4, k * 4 + 4)
-        const arena = r.arenas[j[0]]
-        r.status[k] = arena
-          ? r.sums
-            ? this.decoders![r.slots[k]].decompress(arena, j[1], j[2], r.dst, j[3] * PAGE_SIZE, r.sums[k])
-            : this.decoders![r.slots[k]].decompress(arena, j[1], j[2], r.dst, j[3] * PAGE_SIZE)
-          : -10
+        const dict = r.dicts?.[r.slots[k]]
+        const decoder = dict ? openDictionaryCodec(dict.format, dict.level, dict.bytes, dict.id) : this.decoders![r.slots[k]]
+        r.status[k] = r.pool.decode(decoder, r.handles[k], r.lengths[k], r.dst, r.dstPages[k] * PAGE_SIZE, r.sums?.[k])
       }
     }
     return this.schedule!(`decode ${r.count}`, work)

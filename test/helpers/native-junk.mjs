@@ -93,6 +93,21 @@ hammer('checkObjects', native.checkObjects, undefined, 6)
 hammer('cpuAffinity', native.cpuAffinity, undefined, 2)
 hammer('openDevice', native.openDevice, undefined, 2)
 
+// The native pool: its class, methods and batch entry points (docs/allocator.md).
+const pool = new native.NativePool({ checksum: 1, maxBytes: 1 << 24 })
+hammer('NativePool', function (...a) { return new native.NativePool(...a) }, undefined, 2)
+for (const m of ['reserve', 'unreserve', 'reservedBytes', 'totalSize', 'stats', 'allocMany', 'slotRange', 'sizeClasses']) hammer(`pool.${m}`, pool[m], pool, 3)
+const withPool = (fn, at) => function (...a) { a[at] = rnd() < 0.8 ? pool : a[at]; return fn(...a) }
+const withCodec = (fn) => function (...a) { a[0] = rnd() < 0.8 ? codec : a[0]; a[1] = rnd() < 0.8 ? pool : a[1]; return fn(...a) }
+hammer('compressBatchToPool', withCodec(native.compressBatchToPool), undefined, 12)
+hammer('decompressFromPool', withCodec(native.decompressFromPool), undefined, 7)
+hammer('decompressManyFromPool', withCodec(native.decompressManyFromPool), undefined, 9)
+for (const name of ['readObjects', 'storeObjects', 'gatherObjects', 'putObjects', 'freeMany']) hammer(name, withPool(native[name], 0), undefined, 7)
+hammer('checksumBytes', native.checksumBytes, undefined, 5)
+hammer('livePools', native.livePools, undefined, 1)
+for (const m of ['compact', 'close']) call(`pool.${m}`, pool[m], pool, [])
+hammer('gatherObjects on a closed pool', withPool(native.gatherObjects, 0), undefined, 6)
+
 const engine = await native.openDevice({ kind: 'sim', level: 1, maxBatch: 8, engines: 2, latencyUs: 1 })
 hammer('engine.compress', engine.compress, engine, 8)
 hammer('engine.decompress', engine.decompress, engine, 7)
@@ -101,10 +116,11 @@ hammer('engine.stats', engine.stats, engine, 2)
 // Methods of one class on objects of another, or on plain objects.
 const methods = [
   ['compressBatch', codec.compressBatch], ['decompress', codec.decompress], ['decompressBatch', codec.decompressBatch],
+  ['pool.reserve', pool.reserve], ['pool.stats', pool.stats], ['pool.compact', pool.compact], ['pool.reservedBytes', pool.reservedBytes],
   ['engine.compress', engine.compress], ['engine.decompress', engine.decompress], ['engine.stats', engine.stats], ['engine.close', engine.close],
 ]
 for (const [label, fn] of methods) {
-  for (const self of [engine, codec, {}, Object.create(Object.getPrototypeOf(codec)), Object.create(Object.getPrototypeOf(engine)), undefined, 1]) {
+  for (const self of [engine, codec, pool, {}, Object.create(Object.getPrototypeOf(codec)), Object.create(Object.getPrototypeOf(engine)), Object.create(Object.getPrototypeOf(pool)), undefined, 1]) {
     call(`${label} on a wrong this`, fn, self, [new Uint8Array(4096), 1, new Uint8Array(4096), 0, new Int32Array(1), 0, 4095, true])
   }
 }
