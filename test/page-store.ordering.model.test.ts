@@ -21,6 +21,8 @@ import { makePage, type PageKind } from './helpers/pages.js'
 import { openFaultyTieredStore, type FaultyBackend, type Schedule } from './helpers/faulty-backend.js'
 
 const RUNS = Number(process.env.ZSTASH_MODEL_RUNS ?? 1000)
+// A long run must not hit a fixed timeout on a busy machine (10,000 runs took 11 min at load 5).
+const TIMEOUT = Math.max(600_000, RUNS * 200)
 const KEYS = 12
 const kindArb = fc.constantFrom<PageKind>('text', 'zero', 'fill', 'random', 'usemem')
 
@@ -275,7 +277,7 @@ describe('PageStore ordering: the last issued operation wins', () => {
       fc.asyncProperty(fc.scheduler(), fc.array(opArb, { minLength: 1, maxLength: 24 }), (s, ops) => runModel(s, ops, { compressor: 'lz4', workers: 0 })),
       { numRuns: RUNS },
     )
-  }, 600_000)
+  }, TIMEOUT)
 
   it('agrees with the model with writeback to a file tier, shrinks, and injected tier faults', async () => {
     await fc.assert(
@@ -283,12 +285,12 @@ describe('PageStore ordering: the last issued operation wins', () => {
         runModel(s, ops, { compressor: 'lz4', workers: 0, tier: { putFail: 0.2, getFail: 0.1 } })),
       { numRuns: Math.max(50, Math.floor(RUNS / 2)) },
     )
-  }, 600_000)
+  }, TIMEOUT)
 
   it('agrees with the model when completions come from the real worker pool (zstd, 2 workers)', async () => {
     await fc.assert(
       fc.asyncProperty(fc.scheduler(), fc.array(opArb, { minLength: 1, maxLength: 24 }), (s, ops) => runModel(s, ops, { compressor: 'zstd', workers: 2 })),
       { numRuns: Math.max(20, Math.floor(RUNS / 20)) },
     )
-  }, 600_000)
+  }, TIMEOUT)
 })
