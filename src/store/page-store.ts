@@ -51,6 +51,7 @@ import { Serial } from './serial.js'
 import { openBackingStore, statusReason, type BackingStore, type BackingStoreStats } from '../tier/index.js'
 import { KeyRanges } from './key-ranges.js'
 import { DecodeJobPool, type DecodeJobs } from './decode-jobs.js'
+import { DeferredFrees } from './deferred-frees.js'
 import { TEST_HOOKS, type TestHooks } from './test-hooks.js'
 import { WorkerPoolBackend } from '../pool/worker-pool.js'
 import { isDeviceCompressor, openDeviceBackend } from '../devices/index.js'
@@ -162,6 +163,8 @@ export class PageStore {
   private shrinkTimer: NodeJS.Timeout | undefined
   private readonly keyRanges = new KeyRanges()
   private readonly decodeJobs = new DecodeJobPool()
+  /** Frees wait while batched loads read objects on other threads (deferred-frees.ts). */
+  private readonly frees: DeferredFrees
   private closing: Promise<void> | undefined
   private finalStats: PageStoreStats | undefined
   // Scratch for one folio at a time (commits are synchronous): no per-page objects.
@@ -185,12 +188,13 @@ export class PageStore {
     // One CPU decoder per slot: an entry is read back by the slot that wrote it, whatever compresses now.
     this.slots = new CodecSlots(backend.info.format)
     this.pool = pool
+    this.frees = new DeferredFrees(pool)
     this.admission = new Admission(pool, options.maxPoolBytes, options.acceptThresholdPercent)
     this.staging = backend.synchronous ? undefined : new Staging(STAGING_PAGES, backend.stagingBuffer)
     if (backing) {
       this.writeback = new Writeback(backing, {
         entries: this.entries, pool: this.pool, counters: this.counters,
-        freeObject: (handle) => this.freeObject(handle),
+        freeObject: (handle) => this.frees.freeObject(handle),
         usedBytes: () => this.pool.totalSize() + this.admission.reservedBytes,
         isClosing: () => this.closing !== undefined,
         serial: this.serial,
@@ -541,12 +545,12 @@ export class PageStore {
     // Only decoders read pool objects in place; a read of the tier alone must not hold back frees (a pool at its
     // limit would otherwise wait for room that frees deferred behind back-to-back tier reads keep from coming).
     const readsPool = count > 0
-    if (readsPool) this.asyncReaders++
+    if (readsPool) this.frees.beginRead()
     const [decoded, read] = await Promise.allSettled([
       count > 0 ? backend.decompressMany!({ pool: this.pool, handles, lengths, slots, sums, dstPages, count, dst, status, dicts }) : undefined,
       tier > 0 ? this.writeback!.read(tierLocators, tierKeys, tier, tierBytes, tierOffsets) : undefined,
     ])
-    if (readsPool && --this.asyncReaders === 0) this.flushDeferredFrees()
+    if (readsPool) this.frees.endRead()
     this.releaseBackend(backend)
     if (decoded.status === 'rejected') {
       const err = decoded.reason
@@ -864,7 +868,7 @@ export class PageStore {
     const [pages, savedBytes] = await this.inflight.track(recompress({
       entries: this.entries, pool: this.pool, counters: this.counters, slots: this.slots, serial: this.serial,
       native: this.native, checksum: this.options.checksum,
-      freeObject: (handle) => this.freeObject(handle),
+      freeObject: (handle) => this.frees.freeObject(handle),
       isClosing: () => this.closing !== undefined,
       recode: async (request) => {
         const pool = this.backend instanceof WorkerPoolBackend ? this.backend : undefined
@@ -1073,7 +1077,7 @@ export class PageStore {
       }
       if (taken) entries.setTaken(true)
     }
-    if (superseded > 0) this.freeObjects(freeList, superseded)
+    if (superseded > 0) this.frees.freeObjects(freeList, superseded)
     if (slots.isDictionarySlot(slot)) {
       let bytes = 0
       for (let i = 0; i < n; i++) bytes += status[i] === PageStatus.SameFilled ? 0 : hi[i]
@@ -1247,47 +1251,12 @@ export class PageStore {
     } else if (kind !== EntryKind.Pending) {
       const length = kind === EntryKind.Raw ? PAGE_SIZE : this.entries.hi
       this.slots.remove(this.entries.slot, length)
-      this.freeObject(this.entries.lo)
+      this.frees.freeObject(this.entries.lo)
       c.compressed_bytes -= length
       if (kind === EntryKind.Raw) c.stored_incompressible_pages--
     }
     this.entries.erase(key)
     return true
-  }
-
-  /**
-   * While batched loads read objects on other threads, frees wait, so no slot
-   * is reused (by a worker's compress) under a reader. Moves need no such
-   * care: see compact().
-   */
-  private asyncReaders = 0
-  private deferredFrees = new Uint32Array(64)
-  private deferredCount = 0
-  private readonly oneHandle = new Uint32Array(1)
-
-  private freeObject(handle: number): void {
-    this.oneHandle[0] = handle
-    this.freeObjects(this.oneHandle, 1)
-  }
-
-  private freeObjects(handles: Uint32Array, count: number): void {
-    if (this.asyncReaders === 0) {
-      this.pool.free(handles, count)
-      return
-    }
-    if (this.deferredCount + count > this.deferredFrees.length) {
-      const grown = new Uint32Array(Math.max(this.deferredFrees.length * 2, this.deferredCount + count))
-      grown.set(this.deferredFrees.subarray(0, this.deferredCount))
-      this.deferredFrees = grown
-    }
-    this.deferredFrees.set(handles.subarray(0, count), this.deferredCount)
-    this.deferredCount += count
-  }
-
-  private flushDeferredFrees(): void {
-    this.pool.free(this.deferredFrees, this.deferredCount)
-    this.deferredCount = 0
-    if (this.deferredFrees.length > 4096) this.deferredFrees = new Uint32Array(64)
   }
 
   private checkOpen(): void {
