@@ -24,20 +24,19 @@
  * only through its batched seam: gather, put, free.
  */
 import {
-  BackendUnavailableError, BackingStoreError, ClosedError, DecompressError, InvalidArgumentError, StoreRejectedError,
+  BackingStoreError, ClosedError, DecompressError, InvalidArgumentError, StoreRejectedError,
   WouldBlockError, ZstashError, type RejectReason,
 } from '../errors.js'
 import { PAGE_SIZE, PageStatus, DecodeStatus, decodeStatusName } from '../codecs/status.js'
 import { formatId, FORMATS, type StreamFormat } from '../codecs/formats.js'
 import { shareStart, type BackendInfo, type CompressBackend, type CompressResult, type PooledResult } from '../codecs/backend.js'
-import { CpuBackend } from '../codecs/cpu-backend.js'
 import { loadNative, type NativeAddon, type NativeCodec } from '../native.js'
 import { StorePool, freeResults, type PoolStats } from '../allocator/object-pool.js'
 import { PoolStatus } from '../allocator/native-pool.js'
 import { EntryKind, EntryTable } from '../entries/entry-table.js'
 import { Staging } from '../folio/staging.js'
 import { ZswapCounters, folioSizeName } from './counters.js'
-import { DEFAULT_MAX_BATCH, MAX_FOLIO_PAGES, resolveOptions, type PageStoreOptions, type ResolvedOptions } from './options.js'
+import { MAX_FOLIO_PAGES, resolveOptions, type PageStoreOptions, type ResolvedOptions } from './options.js'
 import { checkFolio, checkKey, checkKeys, checkLoadOptions, MAX_KEY } from './arguments.js'
 import { Admission } from './admission.js'
 import { Inflight } from './inflight.js'
@@ -54,7 +53,8 @@ import { DecodeJobPool, type DecodeJobs } from './decode-jobs.js'
 import { DeferredFrees } from './deferred-frees.js'
 import { TEST_HOOKS, type TestHooks } from './test-hooks.js'
 import { WorkerPoolBackend } from '../pool/worker-pool.js'
-import { isDeviceCompressor, openDeviceBackend } from '../devices/index.js'
+import { isDeviceCompressor } from '../devices/index.js'
+import { openBackend, openStorePool, STAGING_PAGES } from './open-backend.js'
 import { availableParallelism } from 'node:os'
 
 export { MAX_KEY }
@@ -137,9 +137,6 @@ export interface OpenHooks {
   wrapBackend?: (backend: CompressBackend) => CompressBackend
   wrapBacking?: (backing: BackingStore) => BackingStore
 }
-
-/** Staging ring of the store's own copies of folios in flight (16 MiB, virtual until touched). */
-export const STAGING_PAGES = 4096
 
 export class PageStore {
   readonly options: Readonly<ResolvedOptions>
@@ -1269,30 +1266,12 @@ const DRIFT_WINDOW = 4096
 const DRIFT_TOLERANCE = 0.1
 
 /**
- * How far the pool's hard cap is past maxPoolBytes. Admission reserves every
- * folio's worst case (all raw), so objects alone never pass the limit; what
- * can is slab rounding: one partly filled slab (≤ 16 pages) per size class
- * being filled (docs/allocator.md, "Reservation and limits"). The cap only
- * backs that up; pages past it fail with pool_limit.
- */
-const POOL_CAP_SLACK = 16 * 1024 * 1024
-/** The native pool's largest limit (address space is reserved for 2 × the cap). */
-const POOL_MAX_BYTES = 2 ** 40
-/** Hard cap of a pool without a limit (virtual until used). */
-const UNLIMITED_POOL_BYTES = 16 * 2 ** 30
-
-/**
  * Opens a store. `hooks` is for zstash's own tests (through 'zstash/internals'):
  * they wrap the backend to inject faults or to schedule completions.
  */
 export async function openPageStore(options?: PageStoreOptions, hooks: OpenHooks = {}): Promise<PageStore> {
   const resolved = resolveOptions(options, isDeviceCompressor, availableParallelism())
-  const limited = Number.isFinite(resolved.maxPoolBytes) && resolved.maxPoolBytes < POOL_MAX_BYTES - POOL_CAP_SLACK
-  const pool = new StorePool({
-    limitBytes: limited ? resolved.maxPoolBytes : Infinity,
-    maxBytes: limited ? resolved.maxPoolBytes + POOL_CAP_SLACK : UNLIMITED_POOL_BYTES,
-    checksum: resolved.checksum,
-  })
+  const pool = openStorePool(resolved)
   let backend: CompressBackend | undefined
   try {
     backend = await openBackend(resolved, pool)
@@ -1310,30 +1289,6 @@ export async function openPageStore(options?: PageStoreOptions, hooks: OpenHooks
     pool.close()
     throw err
   }
-}
-
-/** The backend a compressor name stands for: a device, the worker pool, or the calling thread; CPU ones allocate in `storePool`. */
-async function openBackend(resolved: ResolvedOptions, storePool: StorePool, dictionary?: SlotDictionary): Promise<CompressBackend> {
-  const format = resolved.format
-  if (!format) {
-    // An accelerator: it compresses (with its own CPU fallback); loads use the CPU decoder or the device.
-    return openDeviceBackend(resolved.compressor, {
-      maxBatch: resolved.maxBatch ?? DEFAULT_MAX_BATCH, level: resolved.level, device: resolved.device,
-    })
-  }
-  if (resolved.workers === 0) return new CpuBackend(format, resolved.level!, resolved.maxBatch!, storePool, dictionary)
-  const pool = new WorkerPoolBackend({
-    format, level: resolved.level!, maxBatch: resolved.maxBatch!, workers: resolved.workers,
-    threshold: resolved.incompressibleThreshold, sameFilled: resolved.sameFilled,
-    storeIncompressible: resolved.storeIncompressible, pool: storePool, stagingPages: STAGING_PAGES, dictionary,
-  })
-  try {
-    await pool.ready
-  } catch (err) {
-    await pool.close().catch(() => undefined)
-    throw new BackendUnavailableError(`the compression worker pool failed to start: ${(err as Error).message}`, { cause: err })
-  }
-  return pool
 }
 
 /** 0 for the largest objects (3841..4096 bytes), up to 15 for the smallest: loadMany's submission order. */
