@@ -34,7 +34,6 @@ import { loadNative, type NativeAddon, type NativeCodec } from '../native.js'
 import { StorePool, freeResults, type PoolStats } from '../allocator/object-pool.js'
 import { PoolStatus } from '../allocator/native-pool.js'
 import { EntryKind, EntryTable } from '../entries/entry-table.js'
-import { Staging } from '../folio/staging.js'
 import { ZswapCounters, folioSizeName } from './counters.js'
 import { MAX_FOLIO_PAGES, resolveOptions, type PageStoreOptions, type ResolvedOptions } from './options.js'
 import { checkFolio, checkKey, checkKeys, checkLoadOptions, MAX_KEY } from './arguments.js'
@@ -43,7 +42,7 @@ import { Inflight } from './inflight.js'
 import { Writeback } from './writeback.js'
 import { CodecSlots, type SlotDictionary, type SlotStats } from './codec-slots.js'
 import { recompress, recodeHere } from './recompress.js'
-import { trainDictionary, openDictionaryCodec, DEFAULT_DICTIONARY_BYTES, type DictionaryFormat } from '../codecs/dictionary.js'
+import { openDictionaryCodec } from '../codecs/dictionary.js'
 import { describe } from '../util/validate.js'
 import { NOOP_OBSERVER, type StoreObserver } from '../metrics/observer.js'
 import { Serial } from './serial.js'
@@ -54,7 +53,8 @@ import { DeferredFrees } from './deferred-frees.js'
 import { TEST_HOOKS, type TestHooks } from './test-hooks.js'
 import { WorkerPoolBackend } from '../pool/worker-pool.js'
 import { isDeviceCompressor } from '../devices/index.js'
-import { openBackend, openStorePool, STAGING_PAGES } from './open-backend.js'
+import { openBackend, openStorePool } from './open-backend.js'
+import { Backends } from './backend-lifecycle.js'
 import { availableParallelism } from 'node:os'
 
 export { MAX_KEY }
@@ -140,20 +140,17 @@ export interface OpenHooks {
 
 export class PageStore {
   readonly options: Readonly<ResolvedOptions>
-  private backend: CompressBackend
+  /** The current backend, the ones stores and loads in flight still hold, and switches between them. */
+  private readonly backends: Backends
   private readonly slots: CodecSlots
   private readonly native: NativeAddon
   private readonly pool: StorePool
   private readonly entries = new EntryTable()
   private readonly counters = new ZswapCounters()
   private readonly admission: Admission
-  private staging: Staging | undefined
   private readonly inflight = new Inflight()
   private readonly writeback: Writeback | undefined
   private readonly serial = new Serial()
-  /** Stores in flight per backend: a backend replaced by setCompressor() closes when its last one ends. */
-  private readonly backendUsers = new Map<CompressBackend, number>()
-  private readonly retiredBackends = new Set<CompressBackend>()
   private observer: StoreObserver = NOOP_OBSERVER
   /** @internal Tests wrap every backend the store opens, setCompressor()'s included. */
   wrapBackend: ((backend: CompressBackend) => CompressBackend) | undefined
@@ -180,14 +177,19 @@ export class PageStore {
   /** @internal Use PageStore.open(). The store owns `pool` (its backends allocate in it) and closes it. */
   constructor(options: ResolvedOptions, backend: CompressBackend, pool: StorePool, backing?: BackingStore) {
     this.options = Object.freeze({ ...options })
-    this.backend = backend
     this.native = loadNative()
     // One CPU decoder per slot: an entry is read back by the slot that wrote it, whatever compresses now.
     this.slots = new CodecSlots(backend.info.format)
     this.pool = pool
     this.frees = new DeferredFrees(pool)
     this.admission = new Admission(pool, options.maxPoolBytes, options.acceptThresholdPercent)
-    this.staging = backend.synchronous ? undefined : new Staging(STAGING_PAGES, backend.stagingBuffer)
+    this.backends = new Backends(backend, {
+      options: this.options, pool, slots: this.slots, counters: this.counters, entries: this.entries,
+      readEntry: (kind, dst, offset) => this.readEntry(kind, dst, offset),
+      track: (op) => this.inflight.track(op),
+      isClosing: () => this.closing !== undefined,
+      wrap: (b) => this.wrapBackend ? this.wrapBackend(b) : b,
+    })
     if (backing) {
       this.writeback = new Writeback(backing, {
         entries: this.entries, pool: this.pool, counters: this.counters,
@@ -210,7 +212,7 @@ export class PageStore {
   }
 
   get info(): BackendInfo {
-    return this.backend.info
+    return this.backends.current.info
   }
 
   /**
@@ -250,12 +252,13 @@ export class PageStore {
     }
     const ticket = this.inflight.ticket()
     // The compressor of this call: a setCompressor() issued meanwhile applies to later stores only.
-    const backend = this.backend
+    const backends = this.backends
+    const backend = backends.current
     const slot = this.slots.current
-    this.acquireBackend(backend)
+    backends.acquire(backend)
     // A synchronous backend compresses before this call returns, straight from the caller's memory,
     // unless the store must first wait for room: then it takes a copy, like every asynchronous backend.
-    const staged = backend.synchronous && !mustWait ? undefined : this.stagingFor(backend).copy(src, n)
+    const staged = backend.synchronous && !mustWait ? undefined : backends.stagingFor(backend).copy(src, n)
     const input = staged?.bytes ?? src
     this.markPending(firstKey, n, ticket)
     this.inflight.stage(ticket, input)
@@ -303,7 +306,7 @@ export class PageStore {
       this.inflight.unstage(ticket)
       staged?.release()
       if (admitted) this.admission.release(n)
-      this.releaseBackend(backend)
+      backends.release(backend)
     }
     this.counters.countFolio(n)
   }
@@ -381,13 +384,14 @@ export class PageStore {
     // Count the objects a batched decoder would take before choosing where the pages go.
     let compressed = 0
     let tier = 0
-    const decodes = this.backend.decodes?.bind(this.backend)
+    const backend = this.backends.current
+    const decodes = backend.decodes?.bind(backend)
     for (let i = 0; i < n; i++) {
       const kind = this.entries.find(keys[i])
       if (kind === EntryKind.Compressed && (!decodes || decodes(this.entries.slot))) compressed++
       else if (kind === EntryKind.Tier) tier++
     }
-    const batched = this.backend.decompressMany !== undefined && compressed > 0 && compressed >= this.backend.minDecompressBatch
+    const batched = backend.decompressMany !== undefined && compressed > 0 && compressed >= backend.minDecompressBatch
     if (!batched && tier === 0) {
       const dst = into ?? new Uint8Array(n * PAGE_SIZE)
       const found = this.loadInline(keys, dst, present, exclusive)
@@ -445,7 +449,7 @@ export class PageStore {
     keys: Uint32Array, into: Uint8Array | undefined, present: Uint8Array, exclusive: boolean, count: number, tier: number,
   ): Promise<{ pages: Uint8Array; count: number }> {
     const n = keys.length
-    const backend = this.backend
+    const backend = this.backends.current
     const decodes = backend.decodes?.bind(backend)
     // Workers and devices write the destination from other threads: it must be shared memory.
     const dst = into && into.buffer instanceof SharedArrayBuffer ? into : new Uint8Array(count > 0 ? new SharedArrayBuffer(n * PAGE_SIZE) : new ArrayBuffer(n * PAGE_SIZE))
@@ -509,7 +513,7 @@ export class PageStore {
     order.sort()
     // Jobs in shared arrays the workers read in place, dealt into the backend's
     // shares: job k (k-th largest) goes to share k % shares, so each starts with its longest.
-    const shares = Math.max(1, this.backend.decodeShares ?? 1)
+    const shares = Math.max(1, backend.decodeShares ?? 1)
     const handles = job.handles.subarray(0, count)
     const lengths = job.lengths.subarray(0, count)
     const slots = job.slots.subarray(0, count)
@@ -538,7 +542,7 @@ export class PageStore {
     const tierBytes = new Uint8Array(tier * PAGE_SIZE)
     const dicts = count > 0 ? this.slots.dictionariesFor(slots, count) : undefined
     // The backend stays open while it decodes, even if setCompressor() replaces it meanwhile.
-    this.acquireBackend(backend)
+    this.backends.acquire(backend)
     // Only decoders read pool objects in place; a read of the tier alone must not hold back frees (a pool at its
     // limit would otherwise wait for room that frees deferred behind back-to-back tier reads keep from coming).
     const readsPool = count > 0
@@ -548,7 +552,7 @@ export class PageStore {
       tier > 0 ? this.writeback!.read(tierLocators, tierKeys, tier, tierBytes, tierOffsets) : undefined,
     ])
     if (readsPool) this.frees.endRead()
-    this.releaseBackend(backend)
+    this.backends.release(backend)
     if (decoded.status === 'rejected') {
       const err = decoded.reason
       fail(submitted[0], err instanceof ZstashError ? err
@@ -747,85 +751,10 @@ export class PageStore {
   setCompressor(compressor: string, options: { level?: number; dictionary?: boolean | Uint8Array; dictionaryBytes?: number } = {}): Promise<void> {
     try {
       this.checkOpen()
-      if (typeof options !== 'object' || options === null) throw new InvalidArgumentError('setCompressor options must be an object')
-      for (const key of Object.keys(options)) {
-        if (!['level', 'dictionary', 'dictionaryBytes'].includes(key)) throw new InvalidArgumentError(`unknown setCompressor option '${key}'`, 'ERR_ZSTASH_UNKNOWN_OPTION')
-      }
-      const { device, maxBatch, workers, incompressibleThreshold, sameFilled, storeIncompressible } = this.options
-      // storeIncompressible too: a CPU backend keeps raw pages in the pool itself.
-      const resolved = resolveOptions(
-        { compressor, level: options.level, device, workers, incompressibleThreshold, sameFilled, storeIncompressible, ...(isDeviceCompressor(compressor) ? {} : { maxBatch }) },
-        isDeviceCompressor, workers,
-      )
-      const dictionary = options.dictionary
-      if (dictionary !== undefined && typeof dictionary !== 'boolean' && !(dictionary instanceof Uint8Array)) {
-        throw new InvalidArgumentError("option 'dictionary' must be a boolean or a Uint8Array")
-      }
-      if (dictionary && resolved.format !== 'zstd' && resolved.format !== 'lz4') {
-        throw new InvalidArgumentError(`dictionaries are for zstd and lz4, not ${compressor}`)
-      }
-      // Switches are applied one after the other, in call order.
-      const next = (this.switching ?? Promise.resolve()).catch(() => undefined).then(() => this.switchTo(resolved, dictionary, options.dictionaryBytes))
-      this.switching = next
-      return this.inflight.track(next)
+      return this.backends.setCompressor(compressor, options)
     } catch (err) {
       return Promise.reject(err)
     }
-  }
-
-  private switching: Promise<void> | undefined
-
-  private async switchTo(resolved: ResolvedOptions, dictionary: boolean | Uint8Array | undefined, dictionaryBytes: number | undefined): Promise<void> {
-    let dict: SlotDictionary | undefined
-    if (dictionary) {
-      const format = resolved.format as DictionaryFormat
-      const bytes = dictionary instanceof Uint8Array ? dictionary : await this.trainFromStored(format, resolved.level!, dictionaryBytes)
-      const ids = new Set(this.slots.liveDictionaryIds())
-      let id = 1
-      while (ids.has(id)) id++
-      const shared = new Uint8Array(new SharedArrayBuffer(bytes.length))
-      shared.set(bytes)
-      dict = { bytes: shared, id, format, level: resolved.level! }
-    }
-    let backend = await openBackend(resolved, this.pool, dict)
-    if (this.wrapBackend) backend = this.wrapBackend(backend)
-    if (this.closing) {
-      await backend.close()
-      throw new ClosedError()
-    }
-    const slot = dict ? this.slots.addDictionary(dict) : formatId(backend.info.format)
-    const old = this.backend
-    this.backend = backend
-    this.slots.use(slot)
-    this.counters.compressor_switches++
-    if (this.backendUsers.has(old)) this.retiredBackends.add(old)
-    else await old.close().catch(() => undefined)
-  }
-
-  /** A dictionary trained from up to 2048 stored pages spread over the table (decoded here, trained off-thread). */
-  private async trainFromStored(format: DictionaryFormat, level: number, capacity?: number): Promise<Uint8Array> {
-    const keys = new Uint32Array(2048)
-    const stride = Math.max(1, Math.floor(this.entries.size / keys.length))
-    let n = 0
-    let cursor = 0
-    let skip = 0
-    const one = new Uint32Array(1)
-    while (n < keys.length && cursor >= 0) {
-      const found = this.entries.select(cursor, 1, one, (kind) => kind === EntryKind.Compressed || kind === EntryKind.Raw)
-      cursor = found.next
-      if (found.count === 0) break
-      if (skip++ % stride === 0) keys[n++] = one[0]
-    }
-    if (n < 8) throw new InvalidArgumentError(`training a dictionary needs stored pages to learn from (found ${n})`)
-    const samples = new Uint8Array(n * PAGE_SIZE)
-    let got = 0
-    for (let i = 0; i < n; i++) {
-      const kind = this.entries.find(keys[i])
-      if ((kind === EntryKind.Compressed || kind === EntryKind.Raw) && this.readEntry(kind, samples, got * PAGE_SIZE) === PAGE_SIZE) got++
-    }
-    const trained = await trainDictionary(samples.subarray(0, got * PAGE_SIZE), undefined, { capacity: capacity ?? DEFAULT_DICTIONARY_BYTES, level })
-    this.counters.dictionaries_trained++
-    return trained.bytes
   }
 
   /**
@@ -854,7 +783,8 @@ export class PageStore {
       target = { format: resolved.format!, level: resolved.level! }
     } else {
       const dict = this.slots.dictionary(targetSlot)
-      target = { format: dict?.format ?? this.backend.info.format, level: dict?.level ?? this.backend.info.level, dictionary: dict }
+      const { info } = this.backends.current
+      target = { format: dict?.format ?? info.format, level: dict?.level ?? info.level, dictionary: dict }
     }
     const hostCodec = (() => {
       let codec: NativeCodec | undefined
@@ -868,10 +798,11 @@ export class PageStore {
       freeObject: (handle) => this.frees.freeObject(handle),
       isClosing: () => this.closing !== undefined,
       recode: async (request) => {
-        const pool = this.backend instanceof WorkerPoolBackend ? this.backend : undefined
+        const current = this.backends.current
+        const pool = current instanceof WorkerPoolBackend ? current : undefined
         if (pool) {
           // Kept open for the batch even if setCompressor() replaces it meanwhile.
-          this.acquireBackend(pool)
+          this.backends.acquire(pool)
           try {
             await pool.recode({
               count: request.count, input: request.input.buffer as SharedArrayBuffer, offsets: request.offsets, lengths: request.lengths,
@@ -879,7 +810,7 @@ export class PageStore {
               status: request.status.buffer as SharedArrayBuffer, dicts: this.slots.dictionariesFor(request.slots, request.count), target,
             })
           } finally {
-            this.releaseBackend(pool)
+            this.backends.release(pool)
           }
         } else {
           // No worker pool: one batch here, then a turn of the event loop before the next.
@@ -966,7 +897,7 @@ export class PageStore {
       metadata_bytes_per_page: stored ? metadata / stored : 0,
       overhead_bytes_per_page: stored ? (pool.pool_total_size - pool.object_bytes + metadata) / stored : 0,
       pool,
-      backend: { ...this.backend.info, counters: { ...this.backend.stats(), ...this.staging?.stats() } },
+      backend: this.backends.stats(),
     }
   }
 
@@ -983,10 +914,10 @@ export class PageStore {
   private async shutDown(): Promise<void> {
     if (this.shrinkTimer) clearInterval(this.shrinkTimer)
     try {
-      await Promise.all([this.backend, ...this.retiredBackends].map((b) => b.close()))
+      await this.backends.closeAll()
     } finally {
       await this.inflight.idle()
-      await this.switching?.catch(() => undefined)
+      await this.backends.switchesSettled()
       this.finalStats = this.statsNow()
       await this.writeback?.close()
       // Workers hold their own references to the pool and drop them as they end.
@@ -1078,7 +1009,7 @@ export class PageStore {
     if (slots.isDictionarySlot(slot)) {
       let bytes = 0
       for (let i = 0; i < n; i++) bytes += status[i] === PageStatus.SameFilled ? 0 : hi[i]
-      this.recordDrift(slot, n, bytes)
+      this.backends.recordDrift(slot, n, bytes)
     }
   }
 
@@ -1126,66 +1057,9 @@ export class PageStore {
     return { pooled: true, status: p.status, lo: p.lo, hi: p.hi, sums, release: () => {} }
   }
 
-  /**
-   * Dictionary drift: the stored bytes of each window of DRIFT_WINDOW pages
-   * published with the current dictionary, against the first window's. When a
-   * window is more than DRIFT_TOLERANCE worse, a new dictionary is trained from
-   * the pages stored now (in the background; the next stores use it).
-   */
-  private drift = { slot: -1, pages: 0, bytes: 0, baseline: 0 }
-
-  private recordDrift(slot: number, pages: number, bytes: number): void {
-    if (!this.slots.isDictionarySlot(slot) || slot !== this.slots.current) return
-    const d = this.drift
-    if (d.slot !== slot) Object.assign(d, { slot, pages: 0, bytes: 0, baseline: 0 })
-    d.pages += pages
-    d.bytes += bytes
-    if (d.pages < DRIFT_WINDOW) return
-    const ratio = (d.pages * PAGE_SIZE) / Math.max(1, d.bytes)
-    d.pages = d.bytes = 0
-    if (d.baseline === 0) {
-      d.baseline = ratio
-    } else if (ratio < d.baseline * (1 - DRIFT_TOLERANCE) && !this.closing && !this.retraining) {
-      const dict = this.slots.dictionary(slot)!
-      this.counters.dictionary_retrains++
-      this.retraining = this.setCompressor(this.backend.info.format, { level: dict.level, dictionary: true })
-        .catch(() => undefined).finally(() => { this.retraining = undefined })
-    }
-  }
-
-  private retraining: Promise<void> | undefined
-
   private observeBatches(status: Int32Array, n: number, maxBatch: number): void {
     for (let first = 0; first < n; first += maxBatch) this.observer.observeBatch(Math.min(maxBatch, n - first))
     this.observer.observeCompressed(status, 0, n)
-  }
-
-  /** A store or batched load uses `backend`: it stays open until the last one ends, even once replaced. */
-  private acquireBackend(backend: CompressBackend): void {
-    this.backendUsers.set(backend, (this.backendUsers.get(backend) ?? 0) + 1)
-  }
-
-  /**
-   * Where a folio for `backend` is staged: in the memory its threads mapped at
-   * start when it has some (a task then names pages by offset), so a switch to
-   * another worker pool starts a new staging ring; folios staged in the old one
-   * give their pages back to it.
-   */
-  private stagingFor(backend: CompressBackend): Staging {
-    if (!this.staging || (backend.stagingBuffer && this.staging.buffer !== backend.stagingBuffer)) {
-      this.staging = new Staging(STAGING_PAGES, backend.stagingBuffer)
-    }
-    return this.staging
-  }
-
-  private releaseBackend(backend: CompressBackend): void {
-    const users = (this.backendUsers.get(backend) ?? 1) - 1
-    if (users > 0) {
-      this.backendUsers.set(backend, users)
-      return
-    }
-    this.backendUsers.delete(backend)
-    if (this.retiredBackends.delete(backend)) void backend.close().catch(() => undefined)
   }
 
   /** A failed store erases the keys it still owns; keys a later call replaced are left alone. */
@@ -1260,10 +1134,6 @@ export class PageStore {
     if (this.closing) throw new ClosedError()
   }
 }
-
-/** Pages per dictionary drift window, and the ratio loss that makes the store train a new dictionary. */
-const DRIFT_WINDOW = 4096
-const DRIFT_TOLERANCE = 0.1
 
 /**
  * Opens a store. `hooks` is for zstash's own tests (through 'zstash/internals'):
