@@ -49,6 +49,7 @@ import { Serial } from './serial.js'
 import { openBackingStore, type BackingStore, type BackingStoreStats } from '../tier/index.js'
 import { KeyRanges } from './key-ranges.js'
 import { BatchedLoads } from './batched-load.js'
+import { DeviceResults } from './device-results.js'
 import { DeferredFrees } from './deferred-frees.js'
 import { TEST_HOOKS, type TestHooks } from './test-hooks.js'
 import { WorkerPoolBackend } from '../pool/worker-pool.js'
@@ -164,11 +165,8 @@ export class PageStore {
   private finalStats: PageStoreStats | undefined
   // Scratch for one folio at a time (commits are synchronous): no per-page objects.
   private readonly freeList = new Uint32Array(MAX_FOLIO_PAGES)
-  private readonly put = {
-    status: new Int32Array(MAX_FOLIO_PAGES), lo: new Uint32Array(MAX_FOLIO_PAGES), hi: new Uint32Array(MAX_FOLIO_PAGES),
-    sums: new Uint32Array(MAX_FOLIO_PAGES), offsets: new Uint32Array(MAX_FOLIO_PAGES), lengths: new Uint32Array(MAX_FOLIO_PAGES),
-    handles: new Uint32Array(MAX_FOLIO_PAGES), pages: new Uint32Array(MAX_FOLIO_PAGES), objectSums: new Uint32Array(MAX_FOLIO_PAGES),
-  };
+  /** A device's results put into the pool (its scratch is for one folio at a time, too). */
+  private readonly deviceResults: DeviceResults;
   [TEST_HOOKS]?: TestHooks
 
   static async open(options?: PageStoreOptions): Promise<PageStore> {
@@ -183,6 +181,7 @@ export class PageStore {
     this.slots = new CodecSlots(backend.info.format)
     this.pool = pool
     this.frees = new DeferredFrees(pool)
+    this.deviceResults = new DeviceResults(pool, options.storeIncompressible)
     this.admission = new Admission(pool, options.maxPoolBytes, options.acceptThresholdPercent)
     this.backends = new Backends(backend, {
       options: this.options, pool, slots: this.slots, counters: this.counters, entries: this.entries,
@@ -299,7 +298,7 @@ export class PageStore {
       })
       result = pending instanceof Promise ? await pending : pending
       // From here until publish(), every object of the folio is this call's to free.
-      owned = 'pooled' in result ? result : this.putResult(n, input, result)
+      owned = 'pooled' in result ? result : this.deviceResults.put(n, input, result)
       this.checkOpen()
       if (this.observer !== NOOP_OBSERVER) this.observeBatches(owned.status, n, backend.info.maxBatch)
       this.check(firstKey, n, owned)
@@ -794,50 +793,6 @@ export class PageStore {
     }
   }
 
-  /**
-   * A device compressed into its own buffers: put every object into the pool
-   * in one native call, and describe the folio as a pooled result. Raw pages
-   * (kept incompressible ones) are copied from the input into their output
-   * slots first, so the call has one source. Returns arrays of this store's
-   * scratch (one folio at a time: the caller is synchronous until publish).
-   */
-  private putResult(n: number, input: Uint8Array, result: CompressResult): PooledResult {
-    const { status: st, out } = result
-    const p = this.put
-    let m = 0
-    for (let i = 0; i < n; i++) {
-      const s = st[i]
-      p.status[i] = s
-      p.lo[i] = 0
-      p.hi[i] = 0
-      if (s === PageStatus.SameFilled) {
-        p.lo[i] = readU32(out, i * PAGE_SIZE)
-        p.hi[i] = readU32(out, i * PAGE_SIZE + 4)
-        continue
-      }
-      let length = 0
-      if (s > 0 && s < PAGE_SIZE) length = s
-      else if (s === PageStatus.Incompressible && this.options.storeIncompressible) {
-        out.set(input.subarray(i * PAGE_SIZE, (i + 1) * PAGE_SIZE), i * PAGE_SIZE)
-        length = PAGE_SIZE
-      }
-      if (length === 0) continue
-      p.offsets[m] = i * PAGE_SIZE
-      p.lengths[m] = length
-      p.pages[m++] = i
-    }
-    const sums = this.pool.checksummed ? p.sums : undefined
-    this.pool.put(out, p.offsets, p.lengths, m, p.handles, sums ? p.objectSums : undefined)
-    for (let k = 0; k < m; k++) {
-      const i = p.pages[k]
-      if (p.handles[k] === 0) p.status[i] = PoolStatus.AllocFail
-      p.lo[i] = p.handles[k]
-      p.hi[i] = p.lengths[k]
-      if (sums) sums[i] = p.objectSums[k]
-    }
-    return { pooled: true, status: p.status, lo: p.lo, hi: p.hi, sums, release: () => {} }
-  }
-
   private observeBatches(status: Int32Array, n: number, maxBatch: number): void {
     for (let first = 0; first < n; first += maxBatch) this.observer.observeBatch(Math.min(maxBatch, n - first))
     this.observer.observeCompressed(status, 0, n)
@@ -940,9 +895,4 @@ export async function openPageStore(options?: PageStoreOptions, hooks: OpenHooks
     pool.close()
     throw err
   }
-}
-
-/** Little-endian 32-bit read without allocating a DataView per folio. */
-function readU32(bytes: Uint8Array, at: number): number {
-  return (bytes[at] | (bytes[at + 1] << 8) | (bytes[at + 2] << 16) | (bytes[at + 3] << 24)) >>> 0
 }
