@@ -31,24 +31,25 @@ import { PAGE_SIZE, PageStatus, decodeStatusName } from '../codecs/status.js'
 import { formatId, FORMATS, type StreamFormat } from '../codecs/formats.js'
 import { type BackendInfo, type CompressBackend, type CompressResult, type PooledResult } from '../codecs/backend.js'
 import { loadNative, type NativeAddon, type NativeCodec } from '../native.js'
-import { StorePool, freeResults, type PoolStats } from '../allocator/object-pool.js'
+import { StorePool, freeResults } from '../allocator/object-pool.js'
 import { PoolStatus } from '../allocator/native-pool.js'
 import { EntryKind, EntryTable } from '../entries/entry-table.js'
-import { ZswapCounters, folioSizeName } from './counters.js'
+import { ZswapCounters } from './counters.js'
 import { MAX_FOLIO_PAGES, resolveOptions, type PageStoreOptions, type ResolvedOptions } from './options.js'
 import { checkFolio, checkKey, checkKeys, checkLoadOptions, MAX_KEY } from './arguments.js'
 import { Admission } from './admission.js'
 import { Inflight } from './inflight.js'
 import { Writeback } from './writeback.js'
-import { CodecSlots, type SlotDictionary, type SlotStats } from './codec-slots.js'
+import { CodecSlots, type SlotDictionary } from './codec-slots.js'
 import { recompress, recodeHere } from './recompress.js'
 import { openDictionaryCodec } from '../codecs/dictionary.js'
 import { describe } from '../util/validate.js'
 import { NOOP_OBSERVER, type StoreObserver } from '../metrics/observer.js'
 import { Serial } from './serial.js'
-import { openBackingStore, type BackingStore, type BackingStoreStats } from '../tier/index.js'
+import { openBackingStore, type BackingStore } from '../tier/index.js'
 import { KeyRanges } from './key-ranges.js'
 import { BatchedLoads } from './batched-load.js'
+import { storeStats, type PageStoreStats, type StatsSources } from './store-stats.js'
 import { DeviceResults } from './device-results.js'
 import { DeferredFrees } from './deferred-frees.js'
 import { TEST_HOOKS, type TestHooks } from './test-hooks.js'
@@ -59,6 +60,7 @@ import { Backends } from './backend-lifecycle.js'
 import { availableParallelism } from 'node:os'
 
 export { MAX_KEY }
+export type { PageStoreStats } from './store-stats.js'
 export { LOAD_MANY_INLINE_PAGES, LOAD_MANY_INLINE_PAGES_SLOW } from '../pool/worker-pool.js'
 
 export interface LoadOptions {
@@ -75,62 +77,6 @@ export interface LoadManyResult {
   present: Uint8Array
   /** Number of keys found. */
   count: number
-}
-
-export interface PageStoreStats {
-  stored_pages: number
-  pool_total_size: number
-  same_filled_pages: number
-  stored_incompressible_pages: number
-  /** Bytes of compressed objects (memcg's `zswap`); raw pages count PAGE_SIZE. */
-  compressed_bytes: number
-  reject_compress_fail: number
-  reject_compress_poor: number
-  reject_alloc_fail: number
-  reject_backend_fail: number
-  pool_limit_hit: number
-  decompress_fail: number
-  zswpout: number
-  zswpin: number
-  /** Successful folio stores by folio size: { '4kB': n, '64kB': n, … } (per-order zswpout). */
-  zswpout_folios: Record<string, number>
-  /** zswap's written_back_pages; pages written to and read from the backing store (pswpout/pswpin). */
-  written_back_pages: number
-  pswpout: number
-  pswpin: number
-  reject_reclaim_fail: number
-  writeback_batches: number
-  writeback_fail: number
-  backing_load_fail: number
-  /** Entries whose object is in the backing store, and the bytes of those objects. */
-  tier_pages: number
-  tier_bytes: number
-  /** The backing store's own counters (objects, bytes on disk or in the cluster, latencies), when there is one. */
-  backing?: BackingStoreStats
-  /** zram's recompress: pages rewritten smaller, bytes saved, pages that did not shrink. */
-  recompressed_pages: number
-  recompress_saved_bytes: number
-  recompress_kept: number
-  /** setCompressor() switches, and dictionaries trained from stored pages. */
-  compressor_switches: number
-  dictionaries_trained: number
-  /** New dictionaries trained because the ratio drifted. */
-  dictionary_retrains: number
-  /** Per compressor (slot): the objects it wrote that are still stored, their bytes, and which one stores use now. */
-  compressors: SlotStats[]
-  /** Folios whose store is in flight, and the pool bytes they have reserved. */
-  stores_in_flight: number
-  reserved_bytes: number
-  /** Entry table + allocator metadata, in bytes, and per stored page. */
-  metadata_bytes: number
-  metadata_bytes_per_page: number
-  /**
-   * Bytes per stored page beyond the compressed data, fragmentation included:
-   * (pool_total_size − Σ object lengths + metadata) / stored pages.
-   */
-  overhead_bytes_per_page: number
-  pool: PoolStats
-  backend: BackendInfo & { counters: Record<string, number> }
 }
 
 /** Hooks for zstash's own tests (through 'zstash/internals'): wrap the backend the store opened. */
@@ -163,6 +109,7 @@ export class PageStore {
   private readonly frees: DeferredFrees
   private closing: Promise<void> | undefined
   private finalStats: PageStoreStats | undefined
+  private readonly statsSources: StatsSources
   // Scratch for one folio at a time (commits are synchronous): no per-page objects.
   private readonly freeList = new Uint32Array(MAX_FOLIO_PAGES)
   /** A device's results put into the pool (its scratch is for one folio at a time, too). */
@@ -216,6 +163,10 @@ export class PageStore {
       dropEntry: (key) => this.dropEntry(key),
       isClosing: () => this.closing !== undefined,
     })
+    this.statsSources = {
+      counters: this.counters, entries: this.entries, pool, slots: this.slots, inflight: this.inflight,
+      admission: this.admission, backends: this.backends, writeback: this.writeback,
+    }
   }
 
   get info(): BackendInfo {
@@ -633,52 +584,7 @@ export class PageStore {
   /** Counters and gauges. After close() this returns the snapshot taken when the store closed. */
   stats(): PageStoreStats {
     if (this.finalStats) return this.finalStats
-    const c = this.counters
-    const pool = this.pool.stats()
-    const metadata = this.entries.metadataBytes() + pool.metadata_bytes
-    const stored = this.entries.size
-    const folios: Record<string, number> = {}
-    for (const [pages, count] of [...c.zswpoutByPages].sort((a, b) => a[0] - b[0])) folios[folioSizeName(pages)] = count
-    return {
-      stored_pages: this.entries.size,
-      pool_total_size: pool.pool_total_size,
-      same_filled_pages: c.same_filled_pages,
-      stored_incompressible_pages: c.stored_incompressible_pages,
-      compressed_bytes: c.compressed_bytes,
-      reject_compress_fail: c.reject_compress_fail,
-      reject_compress_poor: c.reject_compress_poor,
-      reject_alloc_fail: c.reject_alloc_fail,
-      reject_backend_fail: c.reject_backend_fail,
-      pool_limit_hit: c.pool_limit_hit,
-      decompress_fail: c.decompress_fail,
-      zswpout: c.zswpout,
-      zswpin: c.zswpin,
-      zswpout_folios: folios,
-      written_back_pages: c.written_back_pages,
-      pswpout: c.pswpout,
-      pswpin: c.pswpin,
-      reject_reclaim_fail: c.reject_reclaim_fail,
-      writeback_batches: c.writeback_batches,
-      writeback_fail: c.writeback_fail,
-      backing_load_fail: c.backing_load_fail,
-      tier_pages: c.tier_pages,
-      tier_bytes: c.tier_bytes,
-      ...(this.writeback ? { backing: this.writeback.stats() } : {}),
-      recompressed_pages: c.recompressed_pages,
-      recompress_saved_bytes: c.recompress_saved_bytes,
-      recompress_kept: c.recompress_kept,
-      compressor_switches: c.compressor_switches,
-      dictionaries_trained: c.dictionaries_trained,
-      dictionary_retrains: c.dictionary_retrains,
-      compressors: this.slots.stats(),
-      stores_in_flight: this.inflight.folios,
-      reserved_bytes: this.finalStats ? 0 : this.admission.reservedBytes,
-      metadata_bytes: metadata,
-      metadata_bytes_per_page: stored ? metadata / stored : 0,
-      overhead_bytes_per_page: stored ? (pool.pool_total_size - pool.object_bytes + metadata) / stored : 0,
-      pool,
-      backend: this.backends.stats(),
-    }
+    return storeStats(this.statsSources)
   }
 
   /**
