@@ -22,6 +22,13 @@
  * A full pool with a backing store first writes cold entries back
  * (writeback.ts); writeback and recompression (recompress.ts) reach the pool
  * only through its batched seam: gather, put, free.
+ *
+ * This file is the story; the mechanisms it calls live beside it:
+ * open-backend.ts (the pool and the backend a store opens), backend-lifecycle.ts
+ * (which backend stores use, kept open while in use; setCompressor, dictionaries),
+ * device-results.ts (a device's objects put into the pool), batched-load.ts
+ * (loadMany's batched path), deferred-frees.ts (frees wait while decoders read
+ * the pool), store-stats.ts (what stats() reports).
  */
 import {
   ClosedError, DecompressError, InvalidArgumentError, StoreRejectedError,
@@ -173,6 +180,8 @@ export class PageStore {
     return this.backends.current.info
   }
 
+  // --- store: storeFolio → admit → mark Pending → compress → check → publish ---
+
   /**
    * Stores `pages` (n × PAGE_SIZE bytes, 1 ≤ n ≤ 512) under keys firstKey … firstKey + n − 1.
    * The bytes are taken when the call returns: the caller may reuse the buffer at once.
@@ -269,6 +278,112 @@ export class PageStore {
     this.counters.countFolio(n)
   }
 
+  /** The keys now belong to this store: their old entries are freed, and each reads from the staged copy. */
+  private markPending(firstKey: number, n: number, ticket: number): void {
+    for (let i = 0; i < n; i++) {
+      this.dropEntry(firstKey + i)
+      this.entries.set(firstKey + i, EntryKind.Pending, 0, i, ticket)
+    }
+  }
+
+  /**
+   * All or nothing: every page must have its object (or be same-filled) before
+   * any is published. Throws the folio's rejection; the caller frees the objects.
+   */
+  private check(firstKey: number, n: number, r: PooledResult): void {
+    const { status, lo } = r
+    const failAlloc = this[TEST_HOOKS]?.failAlloc
+    for (let i = 0; i < n; i++) {
+      const s = status[i]
+      if (s > 0 || s === PageStatus.SameFilled || (s === PageStatus.Incompressible && lo[i] !== 0)) {
+        if (failAlloc?.(firstKey + i) && s !== PageStatus.SameFilled) this.allocFailed(firstKey, n, i)
+        continue
+      }
+      if (s === PoolStatus.AllocFail) this.allocFailed(firstKey, n, i)
+      if (s === PageStatus.Incompressible) {
+        this.counters.reject_compress_poor++
+        throw this.rejection(firstKey, n, 'compress_poor', `page ${firstKey + i} is incompressible and storeIncompressible is off`, firstKey + i)
+      }
+      this.counters.reject_compress_fail++
+      throw this.rejection(firstKey, n, 'compress_fail', `page ${firstKey + i} failed to compress (status ${s})`, firstKey + i)
+    }
+  }
+
+  private allocFailed(firstKey: number, n: number, i: number): never {
+    if (this.admission.limited) {
+      this.counters.pool_limit_hit++
+      throw this.rejection(firstKey, n, 'pool_limit', `no room under the pool limit for page ${firstKey + i}`, firstKey + i)
+    }
+    this.counters.reject_alloc_fail++
+    throw this.rejection(firstKey, n, 'alloc_fail', `no pool memory for page ${firstKey + i}`, firstKey + i)
+  }
+
+  /**
+   * Publishes the keys still Pending under `ticket`; the objects of keys a
+   * later call replaced meanwhile are freed (one native call). Cannot fail.
+   */
+  private publish(firstKey: number, n: number, ticket: number, slot: number, r: PooledResult): void {
+    const { status, lo, hi, sums } = r
+    const { entries, counters: c, freeList, slots } = this
+    let superseded = 0
+    for (let i = 0; i < n; i++) {
+      const key = firstKey + i
+      const s = status[i]
+      if (!entries.isPendingFor(key, ticket)) {
+        if (s !== PageStatus.SameFilled) freeList[superseded++] = lo[i]
+        continue
+      }
+      // An exclusive readahead that took the pending page keeps its claim on the published one.
+      const taken = entries.taken
+      if (s === PageStatus.SameFilled) {
+        entries.set(key, EntryKind.SameFilled, slot, lo[i], hi[i])
+        c.same_filled_pages++
+      } else {
+        entries.set(key, s > 0 ? EntryKind.Compressed : EntryKind.Raw, slot, lo[i], hi[i], sums ? sums[i] : 0)
+        slots.add(slot, hi[i])
+        c.compressed_bytes += hi[i]
+        if (s <= 0) c.stored_incompressible_pages++
+      }
+      if (taken) entries.setTaken(true)
+    }
+    if (superseded > 0) this.frees.freeObjects(freeList, superseded)
+    if (slots.isDictionarySlot(slot)) {
+      let bytes = 0
+      for (let i = 0; i < n; i++) bytes += status[i] === PageStatus.SameFilled ? 0 : hi[i]
+      this.backends.recordDrift(slot, n, bytes)
+    }
+  }
+
+  private observeBatches(status: Int32Array, n: number, maxBatch: number): void {
+    for (let first = 0; first < n; first += maxBatch) this.observer.observeBatch(Math.min(maxBatch, n - first))
+    this.observer.observeCompressed(status, 0, n)
+  }
+
+  /** A failed store erases the keys it still owns; keys a later call replaced are left alone. */
+  private abandon(firstKey: number, n: number, ticket: number): void {
+    for (let i = 0; i < n; i++) if (this.entries.isPendingFor(firstKey + i, ticket)) this.entries.erase(firstKey + i)
+  }
+
+  /** Erases every key of a folio rejected before it was admitted (the store was issued; its keys' old pages are dead). */
+  private eraseKeys(firstKey: number, n: number): void {
+    for (let i = 0; i < n; i++) this.dropEntry(firstKey + i)
+  }
+
+  private rejection(firstKey: number, n: number, reason: RejectReason, message: string, key?: number, cause?: unknown): StoreRejectedError {
+    return new StoreRejectedError(reason, `folio ${firstKey}+${n} rejected: ${message}`, key, cause ? { cause } : undefined)
+  }
+
+  /** What a failed store reports: ClosedError after close, the rejection it hit, or the backend's failure. */
+  private storeError(err: unknown, firstKey: number, n: number, backend: CompressBackend): ZstashError {
+    if (this.closing) return err instanceof ClosedError ? err : new ClosedError()
+    if (err instanceof StoreRejectedError) return err
+    this.counters.reject_backend_fail++
+    const reason = backend.info.path === 'cpu' ? 'worker_fail' : 'device_fail'
+    return this.rejection(firstKey, n, reason, `${backend.info.name} failed: ${(err as Error)?.message ?? err}`, undefined, err)
+  }
+
+  // --- load: load → loadSync → loadMany -----------------------------------
+
   /** Loads one page. Resolves to the page, or undefined when the key is absent. */
   async load(key: number, options?: LoadOptions): Promise<Uint8Array | undefined> {
     this.checkOpen()
@@ -309,6 +424,27 @@ export class PageStore {
     if (exclusive) this.dropEntry(key)
     else this.entries.touch()
     return intoArg ?? dst
+  }
+
+  /** Writes the entry positioned by find() as one page at dst[offset]; returns PAGE_SIZE or a DecodeStatus. */
+  private readEntry(kind: EntryKind, dst: Uint8Array, offset: number): number {
+    const { entries } = this
+    if (kind === EntryKind.SameFilled) {
+      this.native.fillPage(dst, offset, entries.lo, entries.hi)
+      return PAGE_SIZE
+    }
+    if (kind === EntryKind.Pending) {
+      const staged = this.inflight.pages(entries.hi)
+      const at = entries.lo * PAGE_SIZE
+      dst.set(staged.subarray(at, at + PAGE_SIZE), offset)
+      return PAGE_SIZE
+    }
+    // Compressed or raw (a 4096-byte object): checked against its CRC32C, then decoded, in one native call.
+    const length = kind === EntryKind.Raw ? PAGE_SIZE : entries.hi
+    const decoder = this.slots.decoder(entries.slot)
+    return this.options.checksum
+      ? this.pool.decode(decoder, entries.lo, length, dst, offset, entries.sum)
+      : this.pool.decode(decoder, entries.lo, length, dst, offset)
   }
 
   /**
@@ -387,12 +523,36 @@ export class PageStore {
     return this.batchedLoads.lastOrder
   }
 
+  // --- entries ------------------------------------------------------------
+
   /** Drops the entry for `key` (swap slot freed). Returns whether there was one. */
   invalidate(key: number): boolean {
     this.checkOpen()
     checkKey(key, 'key')
     if (this.entries.find(key) === EntryKind.Empty) return false
     return this.dropEntry(key)
+  }
+
+  private dropEntry(key: number): boolean {
+    const kind = this.entries.findAny(key)
+    if (kind === EntryKind.Empty) return false
+    const c = this.counters
+    if (kind === EntryKind.SameFilled) {
+      c.same_filled_pages--
+    } else if (kind === EntryKind.Tier) {
+      c.tier_pages--
+      c.tier_bytes -= this.entries.hi
+      this.slots.remove(this.entries.slot, this.entries.hi)
+      this.writeback!.delete(this.entries.lo, key)
+    } else if (kind !== EntryKind.Pending) {
+      const length = kind === EntryKind.Raw ? PAGE_SIZE : this.entries.hi
+      this.slots.remove(this.entries.slot, length)
+      this.frees.freeObject(this.entries.lo)
+      c.compressed_bytes -= length
+      if (kind === EntryKind.Raw) c.stored_incompressible_pages--
+    }
+    this.entries.erase(key)
+    return true
   }
 
   /** Whether `key` has an entry (a store in flight counts; a key an exclusive load is taking does not). */
@@ -418,6 +578,8 @@ export class PageStore {
     this.checkOpen()
     return this.entries.size
   }
+
+  // --- live operations on the pool ----------------------------------------
 
   /** Moves objects to release partly used slabs; returns the bytes released. */
   compact(): number {
@@ -553,6 +715,8 @@ export class PageStore {
     return { pages, savedBytes }
   }
 
+  // --- key ranges, observer, stats, close ---------------------------------
+
   /**
    * Reserves `count` consecutive keys for one user of the store (a SwapCache
    * region): exactly at `at` (refused with ERR_ZSTASH_KEYS_IN_USE if any is
@@ -621,160 +785,10 @@ export class PageStore {
     }
   }
 
-  // --- store steps ---------------------------------------------------------
-
-  /** The keys now belong to this store: their old entries are freed, and each reads from the staged copy. */
-  private markPending(firstKey: number, n: number, ticket: number): void {
-    for (let i = 0; i < n; i++) {
-      this.dropEntry(firstKey + i)
-      this.entries.set(firstKey + i, EntryKind.Pending, 0, i, ticket)
-    }
-  }
-
-  /**
-   * All or nothing: every page must have its object (or be same-filled) before
-   * any is published. Throws the folio's rejection; the caller frees the objects.
-   */
-  private check(firstKey: number, n: number, r: PooledResult): void {
-    const { status, lo } = r
-    const failAlloc = this[TEST_HOOKS]?.failAlloc
-    for (let i = 0; i < n; i++) {
-      const s = status[i]
-      if (s > 0 || s === PageStatus.SameFilled || (s === PageStatus.Incompressible && lo[i] !== 0)) {
-        if (failAlloc?.(firstKey + i) && s !== PageStatus.SameFilled) this.allocFailed(firstKey, n, i)
-        continue
-      }
-      if (s === PoolStatus.AllocFail) this.allocFailed(firstKey, n, i)
-      if (s === PageStatus.Incompressible) {
-        this.counters.reject_compress_poor++
-        throw this.rejection(firstKey, n, 'compress_poor', `page ${firstKey + i} is incompressible and storeIncompressible is off`, firstKey + i)
-      }
-      this.counters.reject_compress_fail++
-      throw this.rejection(firstKey, n, 'compress_fail', `page ${firstKey + i} failed to compress (status ${s})`, firstKey + i)
-    }
-  }
-
-  private allocFailed(firstKey: number, n: number, i: number): never {
-    if (this.admission.limited) {
-      this.counters.pool_limit_hit++
-      throw this.rejection(firstKey, n, 'pool_limit', `no room under the pool limit for page ${firstKey + i}`, firstKey + i)
-    }
-    this.counters.reject_alloc_fail++
-    throw this.rejection(firstKey, n, 'alloc_fail', `no pool memory for page ${firstKey + i}`, firstKey + i)
-  }
-
-  /**
-   * Publishes the keys still Pending under `ticket`; the objects of keys a
-   * later call replaced meanwhile are freed (one native call). Cannot fail.
-   */
-  private publish(firstKey: number, n: number, ticket: number, slot: number, r: PooledResult): void {
-    const { status, lo, hi, sums } = r
-    const { entries, counters: c, freeList, slots } = this
-    let superseded = 0
-    for (let i = 0; i < n; i++) {
-      const key = firstKey + i
-      const s = status[i]
-      if (!entries.isPendingFor(key, ticket)) {
-        if (s !== PageStatus.SameFilled) freeList[superseded++] = lo[i]
-        continue
-      }
-      // An exclusive readahead that took the pending page keeps its claim on the published one.
-      const taken = entries.taken
-      if (s === PageStatus.SameFilled) {
-        entries.set(key, EntryKind.SameFilled, slot, lo[i], hi[i])
-        c.same_filled_pages++
-      } else {
-        entries.set(key, s > 0 ? EntryKind.Compressed : EntryKind.Raw, slot, lo[i], hi[i], sums ? sums[i] : 0)
-        slots.add(slot, hi[i])
-        c.compressed_bytes += hi[i]
-        if (s <= 0) c.stored_incompressible_pages++
-      }
-      if (taken) entries.setTaken(true)
-    }
-    if (superseded > 0) this.frees.freeObjects(freeList, superseded)
-    if (slots.isDictionarySlot(slot)) {
-      let bytes = 0
-      for (let i = 0; i < n; i++) bytes += status[i] === PageStatus.SameFilled ? 0 : hi[i]
-      this.backends.recordDrift(slot, n, bytes)
-    }
-  }
-
-  private observeBatches(status: Int32Array, n: number, maxBatch: number): void {
-    for (let first = 0; first < n; first += maxBatch) this.observer.observeBatch(Math.min(maxBatch, n - first))
-    this.observer.observeCompressed(status, 0, n)
-  }
-
-  /** A failed store erases the keys it still owns; keys a later call replaced are left alone. */
-  private abandon(firstKey: number, n: number, ticket: number): void {
-    for (let i = 0; i < n; i++) if (this.entries.isPendingFor(firstKey + i, ticket)) this.entries.erase(firstKey + i)
-  }
-
-  /** Erases every key of a folio rejected before it was admitted (the store was issued; its keys' old pages are dead). */
-  private eraseKeys(firstKey: number, n: number): void {
-    for (let i = 0; i < n; i++) this.dropEntry(firstKey + i)
-  }
-
-  private rejection(firstKey: number, n: number, reason: RejectReason, message: string, key?: number, cause?: unknown): StoreRejectedError {
-    return new StoreRejectedError(reason, `folio ${firstKey}+${n} rejected: ${message}`, key, cause ? { cause } : undefined)
-  }
-
-  /** What a failed store reports: ClosedError after close, the rejection it hit, or the backend's failure. */
-  private storeError(err: unknown, firstKey: number, n: number, backend: CompressBackend): ZstashError {
-    if (this.closing) return err instanceof ClosedError ? err : new ClosedError()
-    if (err instanceof StoreRejectedError) return err
-    this.counters.reject_backend_fail++
-    const reason = backend.info.path === 'cpu' ? 'worker_fail' : 'device_fail'
-    return this.rejection(firstKey, n, reason, `${backend.info.name} failed: ${(err as Error)?.message ?? err}`, undefined, err)
-  }
-
-  // --- load steps ----------------------------------------------------------
-
-  /** Writes the entry positioned by find() as one page at dst[offset]; returns PAGE_SIZE or a DecodeStatus. */
-  private readEntry(kind: EntryKind, dst: Uint8Array, offset: number): number {
-    const { entries } = this
-    if (kind === EntryKind.SameFilled) {
-      this.native.fillPage(dst, offset, entries.lo, entries.hi)
-      return PAGE_SIZE
-    }
-    if (kind === EntryKind.Pending) {
-      const staged = this.inflight.pages(entries.hi)
-      const at = entries.lo * PAGE_SIZE
-      dst.set(staged.subarray(at, at + PAGE_SIZE), offset)
-      return PAGE_SIZE
-    }
-    // Compressed or raw (a 4096-byte object): checked against its CRC32C, then decoded, in one native call.
-    const length = kind === EntryKind.Raw ? PAGE_SIZE : entries.hi
-    const decoder = this.slots.decoder(entries.slot)
-    return this.options.checksum
-      ? this.pool.decode(decoder, entries.lo, length, dst, offset, entries.sum)
-      : this.pool.decode(decoder, entries.lo, length, dst, offset)
-  }
-
-  private dropEntry(key: number): boolean {
-    const kind = this.entries.findAny(key)
-    if (kind === EntryKind.Empty) return false
-    const c = this.counters
-    if (kind === EntryKind.SameFilled) {
-      c.same_filled_pages--
-    } else if (kind === EntryKind.Tier) {
-      c.tier_pages--
-      c.tier_bytes -= this.entries.hi
-      this.slots.remove(this.entries.slot, this.entries.hi)
-      this.writeback!.delete(this.entries.lo, key)
-    } else if (kind !== EntryKind.Pending) {
-      const length = kind === EntryKind.Raw ? PAGE_SIZE : this.entries.hi
-      this.slots.remove(this.entries.slot, length)
-      this.frees.freeObject(this.entries.lo)
-      c.compressed_bytes -= length
-      if (kind === EntryKind.Raw) c.stored_incompressible_pages--
-    }
-    this.entries.erase(key)
-    return true
-  }
-
   private checkOpen(): void {
     if (this.closing) throw new ClosedError()
   }
+
 }
 
 /**
