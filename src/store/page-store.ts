@@ -22,41 +22,52 @@
  * A full pool with a backing store first writes cold entries back
  * (writeback.ts); writeback and recompression (recompress.ts) reach the pool
  * only through its batched seam: gather, put, free.
+ *
+ * This file is the story; the mechanisms it calls live beside it:
+ * open-backend.ts (the pool and the backend a store opens), backend-lifecycle.ts
+ * (which backend stores use, kept open while in use; setCompressor, dictionaries),
+ * device-results.ts (a device's objects put into the pool), batched-load.ts
+ * (loadMany's batched path), deferred-frees.ts (frees wait while decoders read
+ * the pool), store-stats.ts (what stats() reports).
  */
 import {
-  BackendUnavailableError, BackingStoreError, ClosedError, DecompressError, InvalidArgumentError, StoreRejectedError,
+  ClosedError, DecompressError, InvalidArgumentError, StoreRejectedError,
   WouldBlockError, ZstashError, type RejectReason,
 } from '../errors.js'
-import { PAGE_SIZE, PageStatus, DecodeStatus, decodeStatusName } from '../codecs/status.js'
+import { PAGE_SIZE, PageStatus, decodeStatusName } from '../codecs/status.js'
 import { formatId, FORMATS, type StreamFormat } from '../codecs/formats.js'
-import { shareStart, type BackendInfo, type CompressBackend, type CompressResult, type PooledResult } from '../codecs/backend.js'
-import { CpuBackend } from '../codecs/cpu-backend.js'
+import { type BackendInfo, type CompressBackend, type CompressResult, type PooledResult } from '../codecs/backend.js'
 import { loadNative, type NativeAddon, type NativeCodec } from '../native.js'
-import { StorePool, freeResults, type PoolStats } from '../allocator/object-pool.js'
+import { StorePool, freeResults } from '../allocator/object-pool.js'
 import { PoolStatus } from '../allocator/native-pool.js'
 import { EntryKind, EntryTable } from '../entries/entry-table.js'
-import { Staging } from '../folio/staging.js'
-import { ZswapCounters, folioSizeName } from './counters.js'
-import { DEFAULT_MAX_BATCH, MAX_FOLIO_PAGES, resolveOptions, type PageStoreOptions, type ResolvedOptions } from './options.js'
+import { ZswapCounters } from './counters.js'
+import { MAX_FOLIO_PAGES, resolveOptions, type PageStoreOptions, type ResolvedOptions } from './options.js'
 import { checkFolio, checkKey, checkKeys, checkLoadOptions, MAX_KEY } from './arguments.js'
 import { Admission } from './admission.js'
 import { Inflight } from './inflight.js'
 import { Writeback } from './writeback.js'
-import { CodecSlots, type SlotDictionary, type SlotStats } from './codec-slots.js'
+import { CodecSlots, type SlotDictionary } from './codec-slots.js'
 import { recompress, recodeHere } from './recompress.js'
-import { trainDictionary, openDictionaryCodec, DEFAULT_DICTIONARY_BYTES, type DictionaryFormat } from '../codecs/dictionary.js'
+import { openDictionaryCodec } from '../codecs/dictionary.js'
 import { describe } from '../util/validate.js'
 import { NOOP_OBSERVER, type StoreObserver } from '../metrics/observer.js'
 import { Serial } from './serial.js'
-import { openBackingStore, statusReason, type BackingStore, type BackingStoreStats } from '../tier/index.js'
+import { openBackingStore, type BackingStore } from '../tier/index.js'
 import { KeyRanges } from './key-ranges.js'
-import { DecodeJobPool, type DecodeJobs } from './decode-jobs.js'
+import { BatchedLoads } from './batched-load.js'
+import { storeStats, type PageStoreStats, type StatsSources } from './store-stats.js'
+import { DeviceResults } from './device-results.js'
+import { DeferredFrees } from './deferred-frees.js'
 import { TEST_HOOKS, type TestHooks } from './test-hooks.js'
 import { WorkerPoolBackend } from '../pool/worker-pool.js'
-import { isDeviceCompressor, openDeviceBackend } from '../devices/index.js'
+import { isDeviceCompressor } from '../devices/index.js'
+import { openBackend, openStorePool } from './open-backend.js'
+import { Backends } from './backend-lifecycle.js'
 import { availableParallelism } from 'node:os'
 
 export { MAX_KEY }
+export type { PageStoreStats } from './store-stats.js'
 export { LOAD_MANY_INLINE_PAGES, LOAD_MANY_INLINE_PAGES_SLOW } from '../pool/worker-pool.js'
 
 export interface LoadOptions {
@@ -75,102 +86,41 @@ export interface LoadManyResult {
   count: number
 }
 
-export interface PageStoreStats {
-  stored_pages: number
-  pool_total_size: number
-  same_filled_pages: number
-  stored_incompressible_pages: number
-  /** Bytes of compressed objects (memcg's `zswap`); raw pages count PAGE_SIZE. */
-  compressed_bytes: number
-  reject_compress_fail: number
-  reject_compress_poor: number
-  reject_alloc_fail: number
-  reject_backend_fail: number
-  pool_limit_hit: number
-  decompress_fail: number
-  zswpout: number
-  zswpin: number
-  /** Successful folio stores by folio size: { '4kB': n, '64kB': n, … } (per-order zswpout). */
-  zswpout_folios: Record<string, number>
-  /** zswap's written_back_pages; pages written to and read from the backing store (pswpout/pswpin). */
-  written_back_pages: number
-  pswpout: number
-  pswpin: number
-  reject_reclaim_fail: number
-  writeback_batches: number
-  writeback_fail: number
-  backing_load_fail: number
-  /** Entries whose object is in the backing store, and the bytes of those objects. */
-  tier_pages: number
-  tier_bytes: number
-  /** The backing store's own counters (objects, bytes on disk or in the cluster, latencies), when there is one. */
-  backing?: BackingStoreStats
-  /** zram's recompress: pages rewritten smaller, bytes saved, pages that did not shrink. */
-  recompressed_pages: number
-  recompress_saved_bytes: number
-  recompress_kept: number
-  /** setCompressor() switches, and dictionaries trained from stored pages. */
-  compressor_switches: number
-  dictionaries_trained: number
-  /** New dictionaries trained because the ratio drifted. */
-  dictionary_retrains: number
-  /** Per compressor (slot): the objects it wrote that are still stored, their bytes, and which one stores use now. */
-  compressors: SlotStats[]
-  /** Folios whose store is in flight, and the pool bytes they have reserved. */
-  stores_in_flight: number
-  reserved_bytes: number
-  /** Entry table + allocator metadata, in bytes, and per stored page. */
-  metadata_bytes: number
-  metadata_bytes_per_page: number
-  /**
-   * Bytes per stored page beyond the compressed data, fragmentation included:
-   * (pool_total_size − Σ object lengths + metadata) / stored pages.
-   */
-  overhead_bytes_per_page: number
-  pool: PoolStats
-  backend: BackendInfo & { counters: Record<string, number> }
-}
-
 /** Hooks for zstash's own tests (through 'zstash/internals'): wrap the backend the store opened. */
 export interface OpenHooks {
   wrapBackend?: (backend: CompressBackend) => CompressBackend
   wrapBacking?: (backing: BackingStore) => BackingStore
 }
 
-/** Staging ring of the store's own copies of folios in flight (16 MiB, virtual until touched). */
-export const STAGING_PAGES = 4096
-
 export class PageStore {
   readonly options: Readonly<ResolvedOptions>
-  private backend: CompressBackend
+  /** The current backend, the ones stores and loads in flight still hold, and switches between them. */
+  private readonly backends: Backends
   private readonly slots: CodecSlots
   private readonly native: NativeAddon
   private readonly pool: StorePool
   private readonly entries = new EntryTable()
   private readonly counters = new ZswapCounters()
   private readonly admission: Admission
-  private staging: Staging | undefined
   private readonly inflight = new Inflight()
   private readonly writeback: Writeback | undefined
   private readonly serial = new Serial()
-  /** Stores in flight per backend: a backend replaced by setCompressor() closes when its last one ends. */
-  private readonly backendUsers = new Map<CompressBackend, number>()
-  private readonly retiredBackends = new Set<CompressBackend>()
   private observer: StoreObserver = NOOP_OBSERVER
   /** @internal Tests wrap every backend the store opens, setCompressor()'s included. */
   wrapBackend: ((backend: CompressBackend) => CompressBackend) | undefined
   private shrinkTimer: NodeJS.Timeout | undefined
   private readonly keyRanges = new KeyRanges()
-  private readonly decodeJobs = new DecodeJobPool()
+  /** loadMany's batched path: decoders on other threads, the tier read in the same call. */
+  private readonly batchedLoads: BatchedLoads
+  /** Frees wait while batched loads read objects on other threads (deferred-frees.ts). */
+  private readonly frees: DeferredFrees
   private closing: Promise<void> | undefined
   private finalStats: PageStoreStats | undefined
+  private readonly statsSources: StatsSources
   // Scratch for one folio at a time (commits are synchronous): no per-page objects.
   private readonly freeList = new Uint32Array(MAX_FOLIO_PAGES)
-  private readonly put = {
-    status: new Int32Array(MAX_FOLIO_PAGES), lo: new Uint32Array(MAX_FOLIO_PAGES), hi: new Uint32Array(MAX_FOLIO_PAGES),
-    sums: new Uint32Array(MAX_FOLIO_PAGES), offsets: new Uint32Array(MAX_FOLIO_PAGES), lengths: new Uint32Array(MAX_FOLIO_PAGES),
-    handles: new Uint32Array(MAX_FOLIO_PAGES), pages: new Uint32Array(MAX_FOLIO_PAGES), objectSums: new Uint32Array(MAX_FOLIO_PAGES),
-  };
+  /** A device's results put into the pool (its scratch is for one folio at a time, too). */
+  private readonly deviceResults: DeviceResults;
   [TEST_HOOKS]?: TestHooks
 
   static async open(options?: PageStoreOptions): Promise<PageStore> {
@@ -180,17 +130,24 @@ export class PageStore {
   /** @internal Use PageStore.open(). The store owns `pool` (its backends allocate in it) and closes it. */
   constructor(options: ResolvedOptions, backend: CompressBackend, pool: StorePool, backing?: BackingStore) {
     this.options = Object.freeze({ ...options })
-    this.backend = backend
     this.native = loadNative()
     // One CPU decoder per slot: an entry is read back by the slot that wrote it, whatever compresses now.
     this.slots = new CodecSlots(backend.info.format)
     this.pool = pool
+    this.frees = new DeferredFrees(pool)
+    this.deviceResults = new DeviceResults(pool, options.storeIncompressible)
     this.admission = new Admission(pool, options.maxPoolBytes, options.acceptThresholdPercent)
-    this.staging = backend.synchronous ? undefined : new Staging(STAGING_PAGES, backend.stagingBuffer)
+    this.backends = new Backends(backend, {
+      options: this.options, pool, slots: this.slots, counters: this.counters, entries: this.entries,
+      readEntry: (kind, dst, offset) => this.readEntry(kind, dst, offset),
+      track: (op) => this.inflight.track(op),
+      isClosing: () => this.closing !== undefined,
+      wrap: (b) => this.wrapBackend ? this.wrapBackend(b) : b,
+    })
     if (backing) {
       this.writeback = new Writeback(backing, {
         entries: this.entries, pool: this.pool, counters: this.counters,
-        freeObject: (handle) => this.freeObject(handle),
+        freeObject: (handle) => this.frees.freeObject(handle),
         usedBytes: () => this.pool.totalSize() + this.admission.reservedBytes,
         isClosing: () => this.closing !== undefined,
         serial: this.serial,
@@ -206,11 +163,24 @@ export class PageStore {
         this.shrinkTimer.unref()
       }
     }
+    this.batchedLoads = new BatchedLoads({
+      options: this.options, entries: this.entries, counters: this.counters, pool, admission: this.admission,
+      slots: this.slots, native: this.native, backends: this.backends, frees: this.frees, writeback: this.writeback,
+      readEntry: (kind, dst, offset) => this.readEntry(kind, dst, offset),
+      dropEntry: (key) => this.dropEntry(key),
+      isClosing: () => this.closing !== undefined,
+    })
+    this.statsSources = {
+      counters: this.counters, entries: this.entries, pool, slots: this.slots, inflight: this.inflight,
+      admission: this.admission, backends: this.backends, writeback: this.writeback,
+    }
   }
 
   get info(): BackendInfo {
-    return this.backend.info
+    return this.backends.current.info
   }
+
+  // --- store: storeFolio → admit → mark Pending → compress → check → publish ---
 
   /**
    * Stores `pages` (n × PAGE_SIZE bytes, 1 ≤ n ≤ 512) under keys firstKey … firstKey + n − 1.
@@ -249,12 +219,13 @@ export class PageStore {
     }
     const ticket = this.inflight.ticket()
     // The compressor of this call: a setCompressor() issued meanwhile applies to later stores only.
-    const backend = this.backend
+    const backends = this.backends
+    const backend = backends.current
     const slot = this.slots.current
-    this.acquireBackend(backend)
+    backends.acquire(backend)
     // A synchronous backend compresses before this call returns, straight from the caller's memory,
     // unless the store must first wait for room: then it takes a copy, like every asynchronous backend.
-    const staged = backend.synchronous && !mustWait ? undefined : this.stagingFor(backend).copy(src, n)
+    const staged = backend.synchronous && !mustWait ? undefined : backends.stagingFor(backend).copy(src, n)
     const input = staged?.bytes ?? src
     this.markPending(firstKey, n, ticket)
     this.inflight.stage(ticket, input)
@@ -287,7 +258,7 @@ export class PageStore {
       })
       result = pending instanceof Promise ? await pending : pending
       // From here until publish(), every object of the folio is this call's to free.
-      owned = 'pooled' in result ? result : this.putResult(n, input, result)
+      owned = 'pooled' in result ? result : this.deviceResults.put(n, input, result)
       this.checkOpen()
       if (this.observer !== NOOP_OBSERVER) this.observeBatches(owned.status, n, backend.info.maxBatch)
       this.check(firstKey, n, owned)
@@ -302,708 +273,10 @@ export class PageStore {
       this.inflight.unstage(ticket)
       staged?.release()
       if (admitted) this.admission.release(n)
-      this.releaseBackend(backend)
+      backends.release(backend)
     }
     this.counters.countFolio(n)
   }
-
-  /** Loads one page. Resolves to the page, or undefined when the key is absent. */
-  async load(key: number, options?: LoadOptions): Promise<Uint8Array | undefined> {
-    this.checkOpen()
-    checkKey(key, 'key')
-    if (this.entries.find(key) !== EntryKind.Tier) return this.loadSync(key, options)
-    // In the backing store: one read, through the batched path.
-    const { into, intoArg, exclusive } = checkLoadOptions(options, 1)
-    const r = await this.inflight.track(this.loadBatch(Uint32Array.of(key), into, intoArg, exclusive))
-    return r.count === 1 ? r.pages : undefined
-  }
-
-  /**
-   * The fault path: decompresses on the calling thread, with no thread hop.
-   * A damaged object throws DecompressError, bumps decompress_fail and keeps the entry.
-   */
-  loadSync(key: number, options?: LoadOptions): Uint8Array | undefined {
-    if (this.observer === NOOP_OBSERVER) return this.loadOne(key, options)
-    const t0 = performance.now()
-    const page = this.loadOne(key, options)
-    this.observer.observeLoad((performance.now() - t0) / 1e3, page ? 1 : 0)
-    return page
-  }
-
-  private loadOne(key: number, options?: LoadOptions): Uint8Array | undefined {
-    this.checkOpen()
-    checkKey(key, 'key')
-    const { into, intoArg, exclusive } = checkLoadOptions(options, 1)
-    const kind = this.entries.find(key)
-    if (kind === EntryKind.Empty) return undefined
-    if (kind === EntryKind.Tier) throw new WouldBlockError(key)
-    const dst = into ?? new Uint8Array(PAGE_SIZE)
-    const status = this.readEntry(kind, dst, 0)
-    if (status !== PAGE_SIZE) {
-      this.counters.decompress_fail++
-      throw new DecompressError(key, status, decodeStatusName(status))
-    }
-    this.counters.zswpin++
-    if (exclusive) this.dropEntry(key)
-    else this.entries.touch()
-    return intoArg ?? dst
-  }
-
-  /**
-   * Swap-in readahead: loads many pages in one call. Compressed pages go to
-   * the backend's batched decoder (worker pool, device) when there are enough
-   * of them, largest objects first (iaa_crypto's "two largest first": the
-   * longest jobs start earliest); otherwise everything is decoded here.
-   * The result is the state when loadMany was called. Absent keys are reported
-   * in `present`, not as errors. If any page fails to decode, nothing is
-   * freed (exclusive or not) and DecompressError names the first.
-   */
-  loadMany(keys: ArrayLike<number>, options?: LoadOptions): Promise<LoadManyResult> {
-    try {
-      this.checkOpen()
-      const list = checkKeys(keys)
-      const opts = checkLoadOptions(options, list.length)
-      const loading = this.loadBatch(list, opts.into, opts.intoArg, opts.exclusive)
-      if (this.observer !== NOOP_OBSERVER) {
-        const t0 = performance.now()
-        void loading.then((r) => this.observer.observeLoad((performance.now() - t0) / 1e3, r.count), () => undefined)
-      }
-      return this.inflight.track(loading)
-    } catch (err) {
-      return Promise.reject(err)
-    }
-  }
-
-  private async loadBatch(keys: Uint32Array, into: Uint8Array | undefined, intoArg: Uint8Array | undefined, exclusive: boolean): Promise<LoadManyResult> {
-    const n = keys.length
-    const present = new Uint8Array(n)
-    // Count the objects a batched decoder would take before choosing where the pages go.
-    let compressed = 0
-    let tier = 0
-    const decodes = this.backend.decodes?.bind(this.backend)
-    for (let i = 0; i < n; i++) {
-      const kind = this.entries.find(keys[i])
-      if (kind === EntryKind.Compressed && (!decodes || decodes(this.entries.slot))) compressed++
-      else if (kind === EntryKind.Tier) tier++
-    }
-    const batched = this.backend.decompressMany !== undefined && compressed > 0 && compressed >= this.backend.minDecompressBatch
-    if (!batched && tier === 0) {
-      const dst = into ?? new Uint8Array(n * PAGE_SIZE)
-      const found = this.loadInline(keys, dst, present, exclusive)
-      return { pages: intoArg ?? dst, present, count: found }
-    }
-    const found = await this.loadBatched(keys, into, present, exclusive, batched ? compressed : 0, tier)
-    return { pages: intoArg ?? found.pages, present, count: found.count }
-  }
-
-  /** Every page decoded on the calling thread; exclusive entries are dropped only if all succeed. */
-  private loadInline(keys: Uint32Array, dst: Uint8Array, present: Uint8Array, exclusive: boolean): number {
-    let found = 0
-    for (let i = 0; i < keys.length; i++) {
-      const kind = this.entries.find(keys[i])
-      if (kind === EntryKind.Empty) continue
-      const status = this.readEntry(kind, dst, i * PAGE_SIZE)
-      if (status !== PAGE_SIZE) {
-        this.counters.decompress_fail++
-        throw new DecompressError(keys[i], status, decodeStatusName(status))
-      }
-      present[i] = 1
-      found++
-    }
-    this.counters.zswpin += found
-    for (let i = 0; i < keys.length; i++) {
-      if (!present[i]) continue
-      if (exclusive) this.dropEntry(keys[i])
-      else if (this.entries.find(keys[i]) !== EntryKind.Empty) this.entries.touch()
-    }
-    return found
-  }
-
-  /** Test support: the order in which the last batched loadMany submitted its pages (indexes into keys). */
-  get lastLoadManyOrder(): ArrayLike<number> {
-    // A view of the job buffer's scratch (no copy per call): valid until another batched load runs.
-    return this.lastOrder ? this.lastOrder.submitted.subarray(0, this.lastOrderCount) : []
-  }
-
-  private lastOrder: DecodeJobs | undefined
-  private lastOrderCount = 0
-
-  /**
-   * Same-filled, raw and pending pages are copied here at once; compressed
-   * ones go to the backend in one request, largest first (by 256-byte band);
-   * written-back ones are read from the backing store in one request and
-   * decoded here. An exclusive load takes its entries now (they read as absent
-   * from here on) and drops them when every page decoded and reached the
-   * caller's buffer, or gives them back otherwise — unless a later call
-   * replaced them meanwhile. A non-exclusive load brings written-back pages
-   * back into the pool when there is room. Frees of objects being read wait
-   * until the request is done; compaction may run (the pool's move lock keeps
-   * it off objects being read, and handles do not change).
-   */
-  private async loadBatched(
-    keys: Uint32Array, into: Uint8Array | undefined, present: Uint8Array, exclusive: boolean, count: number, tier: number,
-  ): Promise<{ pages: Uint8Array; count: number }> {
-    const n = keys.length
-    const backend = this.backend
-    const decodes = backend.decodes?.bind(backend)
-    // Workers and devices write the destination from other threads: it must be shared memory.
-    const dst = into && into.buffer instanceof SharedArrayBuffer ? into : new Uint8Array(count > 0 ? new SharedArrayBuffer(n * PAGE_SIZE) : new ArrayBuffer(n * PAGE_SIZE))
-    // Largest first, by 256-byte length band, in key order within a band: sort packed
-    // (band, position) keys, a native numeric sort. Exact length order scatters the reads
-    // and writes over the pool and the destination: measured +33% decode CPU (lz4, node
-    // corpus, TLB and cache misses) against +9% for bands. The job buffer comes first:
-    // its scratch holds the sort keys (no allocation per call).
-    const job = this.decodeJobs.take(count)
-    const order = job.order.subarray(0, count)
-    // Written-back pages: position in keys, and the entry as it was at the call.
-    const tierAt = new Uint32Array(tier)
-    const tierLocators = new Uint32Array(tier)
-    const tierKeys = new Uint32Array(tier)
-    const tierOffsets = new Uint32Array(tier)
-    const tierMeta = new Uint32Array(tier * 3) // slot, length, checksum
-    let found = 0
-    let j = 0
-    let t = 0
-    let firstBad = -1
-    let failure: ZstashError | undefined
-    const fail = (i: number, err: ZstashError) => {
-      if (firstBad < 0 || i < firstBad) { firstBad = i; failure = err }
-    }
-    for (let i = 0; i < n; i++) {
-      const kind = this.entries.find(keys[i])
-      if (kind === EntryKind.Empty) continue
-      present[i] = 1
-      found++
-      if (exclusive) this.entries.setTaken(true)
-      if (kind === EntryKind.Tier) {
-        if (!exclusive) this.entries.setBusy(true)
-        tierAt[t] = i
-        tierLocators[t] = this.entries.lo
-        tierKeys[t] = keys[i]
-        tierOffsets[t] = t * PAGE_SIZE
-        tierMeta[t * 3] = this.entries.slot
-        tierMeta[t * 3 + 1] = this.entries.hi
-        tierMeta[t * 3 + 2] = this.entries.sum
-        t++
-        continue
-      }
-      if (kind === EntryKind.Compressed && j < count && (!decodes || decodes(this.entries.slot))) {
-        const { entries } = this
-        job.foundLo[j] = entries.lo
-        job.foundHi[j] = entries.hi
-        job.foundSum[j] = entries.sum
-        job.foundSlot[j] = entries.slot
-        job.foundKey[j] = i
-        // j grows with i: (band, j) orders as (band, key position).
-        order[j] = lengthBand(entries.hi) * 2 ** 32 + j
-        j++
-        continue
-      }
-      const status = this.readEntry(kind, dst, i * PAGE_SIZE)
-      if (status !== PAGE_SIZE) {
-        this.counters.decompress_fail++
-        fail(i, new DecompressError(keys[i], status, decodeStatusName(status)))
-      }
-    }
-    order.sort()
-    // Jobs in shared arrays the workers read in place, dealt into the backend's
-    // shares: job k (k-th largest) goes to share k % shares, so each starts with its longest.
-    const shares = Math.max(1, this.backend.decodeShares ?? 1)
-    const handles = job.handles.subarray(0, count)
-    const lengths = job.lengths.subarray(0, count)
-    const slots = job.slots.subarray(0, count)
-    const dstPages = job.dstPages.subarray(0, count)
-    const status = job.status.subarray(0, count)
-    const sums = this.options.checksum ? job.sums.subarray(0, count) : undefined
-    const starts = new Uint32Array(shares)
-    for (let s = 0; s < shares; s++) starts[s] = shareStart(count, shares, s)
-    const submitted = job.submitted.subarray(0, count)
-    const { foundLo, foundHi, foundSum, foundSlot, foundKey } = job
-    for (let k = 0; k < count; k++) {
-      const f = order[k] % 2 ** 32
-      const i = foundKey[f]
-      submitted[k] = i
-      const at = starts[k % shares] + Math.floor(k / shares)
-      handles[at] = foundLo[f]
-      lengths[at] = foundHi[f]
-      slots[at] = foundSlot[f]
-      dstPages[at] = i
-      if (sums) sums[at] = foundSum[f]
-    }
-    if (count > 0) {
-      this.lastOrder = job
-      this.lastOrderCount = count
-    }
-    const tierBytes = new Uint8Array(tier * PAGE_SIZE)
-    const dicts = count > 0 ? this.slots.dictionariesFor(slots, count) : undefined
-    // The backend stays open while it decodes, even if setCompressor() replaces it meanwhile.
-    this.acquireBackend(backend)
-    // Only decoders read pool objects in place; a read of the tier alone must not hold back frees (a pool at its
-    // limit would otherwise wait for room that frees deferred behind back-to-back tier reads keep from coming).
-    const readsPool = count > 0
-    if (readsPool) this.asyncReaders++
-    const [decoded, read] = await Promise.allSettled([
-      count > 0 ? backend.decompressMany!({ pool: this.pool, handles, lengths, slots, sums, dstPages, count, dst, status, dicts }) : undefined,
-      tier > 0 ? this.writeback!.read(tierLocators, tierKeys, tier, tierBytes, tierOffsets) : undefined,
-    ])
-    if (readsPool && --this.asyncReaders === 0) this.flushDeferredFrees()
-    this.releaseBackend(backend)
-    if (decoded.status === 'rejected') {
-      const err = decoded.reason
-      fail(submitted[0], err instanceof ZstashError ? err
-        : new DecompressError(keys[submitted[0]], 0, `the batched decoder failed: ${(err as Error)?.message ?? err}`, { cause: err }))
-    } else {
-      // Read the statuses before the job buffer can serve another load.
-      for (let k = 0; k < count; k++) {
-        if (status[k] !== PAGE_SIZE) {
-          this.counters.decompress_fail++
-          fail(dstPages[k], new DecompressError(keys[dstPages[k]], status[k], decodeStatusName(status[k])))
-        }
-      }
-    }
-    this.decodeJobs.give(job)
-    const tierOk = new Uint8Array(tier)
-    if (read.status === 'rejected') {
-      this.counters.backing_load_fail += tier
-      const err = read.reason
-      fail(tierAt[0], err instanceof ZstashError ? err : new BackingStoreError('io', `reading ${tier} pages from the backing store failed: ${(err as Error)?.message ?? err}`, { cause: err }))
-    } else if (read.value) {
-      for (let k = 0; k < tier; k++) {
-        const got = read.value.status[k]
-        const i = tierAt[k]
-        if (got < 0) {
-          this.counters.backing_load_fail++
-          fail(i, new BackingStoreError(statusReason(got), `page ${keys[i]} could not be read from the backing store (status ${got})`))
-          continue
-        }
-        const decodedStatus = this.decodeTierObject(tierBytes, k * PAGE_SIZE, got, tierMeta[k * 3], tierMeta[k * 3 + 2], dst, i * PAGE_SIZE)
-        if (decodedStatus !== PAGE_SIZE) {
-          this.counters.decompress_fail++
-          fail(i, new DecompressError(keys[i], decodedStatus, decodeStatusName(decodedStatus)))
-          continue
-        }
-        this.counters.pswpin++
-        tierOk[k] = 1
-      }
-    }
-    if (!failure && into && dst !== into) {
-      // The caller's buffer may have been detached or shrunk while the pages were read.
-      if (into.byteLength < n * PAGE_SIZE) failure = new InvalidArgumentError("'into' was detached or shrunk while loadMany ran; nothing was freed")
-      else into.set(dst)
-    }
-    if (this.closing) failure = new ClosedError()
-    if (exclusive) {
-      this.settleTaken(keys, present, !failure)
-    } else {
-      for (let k = 0; k < tier; k++) this.settleTierRead(tierKeys[k], tierLocators[k], tierOk[k] === 1 && !this.closing, tierBytes, k * PAGE_SIZE, tierMeta, k)
-      for (let i = 0; i < n; i++) if (present[i] && this.entries.find(keys[i]) !== EntryKind.Empty) this.entries.touch()
-    }
-    if (failure) throw failure
-    // Pages read from the backing store are pswpin, not zswpin (as in the kernel: they were no longer in zswap).
-    this.counters.zswpin += found - tier
-    return { pages: into ?? dst, count: found }
-  }
-
-  /** Decodes an object read from the tier (raw when it is a whole page), checking its checksum first. */
-  private decodeTierObject(bytes: Uint8Array, offset: number, length: number, slot: number, sum: number, dst: Uint8Array, at: number): number {
-    const checked = this.options.checksum
-    if (length === PAGE_SIZE) {
-      if (checked && this.native.checksum(bytes, offset, PAGE_SIZE) !== sum) return DecodeStatus.Checksum
-      dst.set(bytes.subarray(offset, offset + PAGE_SIZE), at)
-      return PAGE_SIZE
-    }
-    const decoder = this.slots.decoder(slot)
-    return checked ? decoder.decompress(bytes, offset, length, dst, at, sum) : decoder.decompress(bytes, offset, length, dst, at)
-  }
-
-  /**
-   * Ends a non-exclusive read of a written-back page: if the entry is still
-   * the one that was read, its object comes back into the pool when there is
-   * room under the limit (no waiting), and the tier copy is freed.
-   */
-  private settleTierRead(key: number, locator: number, ok: boolean, bytes: Uint8Array, offset: number, meta: Uint32Array, k: number): void {
-    if (this.entries.findAny(key) !== EntryKind.Tier || !this.entries.busy || this.entries.lo !== locator) return
-    this.entries.setBusy(false)
-    if (!ok) return
-    const length = meta[k * 3 + 1]
-    if (this.admission.limited && this.pool.totalSize() + this.admission.reservedBytes + length > this.options.maxPoolBytes) return
-    const handle = new Uint32Array(1)
-    if (this.pool.put(bytes, Uint32Array.of(offset), Uint32Array.of(length), 1, handle) !== 1) return
-    const raw = length === PAGE_SIZE
-    this.entries.set(key, raw ? EntryKind.Raw : EntryKind.Compressed, meta[k * 3], handle[0], length, meta[k * 3 + 2])
-    const c = this.counters
-    c.tier_pages--
-    c.tier_bytes -= length
-    c.compressed_bytes += length
-    if (raw) c.stored_incompressible_pages++
-    this.writeback!.delete(locator, key)
-  }
-
-  /** Ends an exclusive batched load: drop (ok) or give back (failed) the entries still taken by it. */
-  private settleTaken(keys: Uint32Array, present: Uint8Array, ok: boolean): void {
-    for (let i = 0; i < keys.length; i++) {
-      if (!present[i]) continue
-      const kind = this.entries.findAny(keys[i])
-      // Not taken any more: a later store or invalidate replaced the entry, and it stays.
-      if (kind === EntryKind.Empty || !this.entries.taken) continue
-      if (ok) this.dropEntry(keys[i])
-      else this.entries.setTaken(false)
-    }
-  }
-
-  /** Drops the entry for `key` (swap slot freed). Returns whether there was one. */
-  invalidate(key: number): boolean {
-    this.checkOpen()
-    checkKey(key, 'key')
-    if (this.entries.find(key) === EntryKind.Empty) return false
-    return this.dropEntry(key)
-  }
-
-  /** Whether `key` has an entry (a store in flight counts; a key an exclusive load is taking does not). */
-  has(key: number): boolean {
-    this.checkOpen()
-    checkKey(key, 'key')
-    return this.entries.find(key) !== EntryKind.Empty
-  }
-
-  /** Whether the store writes back to a backing store. */
-  get hasBackingStore(): boolean {
-    return this.writeback !== undefined
-  }
-
-  /** Whether `key`'s page is in the backing store (reading it needs I/O: load() or loadMany()). */
-  isInBackingStore(key: number): boolean {
-    this.checkOpen()
-    return this.entries.find(key) === EntryKind.Tier
-  }
-
-  /** Entries, stores in flight included. */
-  get size(): number {
-    this.checkOpen()
-    return this.entries.size
-  }
-
-  /** Moves objects to release partly used slabs; returns the bytes released. */
-  compact(): number {
-    this.checkOpen()
-    // Safe with batched loads in flight: a move holds the pool's move lock
-    // exclusively, every read of object bytes holds it shared for its whole
-    // native call, and a moved object keeps its handle (object-pool.ts).
-    return this.pool.compact() * PAGE_SIZE
-  }
-
-  /**
-   * The shrinker (zswap's shrink_worker, zram's idle writeback): writes entries
-   * back to the backing store, in batches, off the store path. `idle`: entries
-   * not loaded or stored since the previous idle round (the first call only
-   * starts the clock); `targetBytes`: then the coldest (second chance) until
-   * pool_total_size is at most that. `maxPages` bounds the round. Resolves to
-   * the pages written back. Needs a `backing` store.
-   */
-  async shrink(options: { targetBytes?: number; idle?: boolean; maxPages?: number } = {}): Promise<number> {
-    this.checkOpen()
-    const writeback = this.writeback
-    if (!writeback) throw new InvalidArgumentError('shrink() needs a backing store (the backing option)')
-    if (typeof options !== 'object' || options === null) throw new InvalidArgumentError('shrink options must be an object')
-    for (const key of Object.keys(options)) {
-      if (!['targetBytes', 'idle', 'maxPages'].includes(key)) throw new InvalidArgumentError(`unknown shrink option '${key}'`, 'ERR_ZSTASH_UNKNOWN_OPTION')
-    }
-    const target = options.targetBytes ?? Infinity
-    if (!(target >= 0)) throw new InvalidArgumentError(`targetBytes must be a number >= 0, got ${target}`)
-    let budget = options.maxPages ?? Infinity
-    if (!(budget >= 0)) throw new InvalidArgumentError(`maxPages must be a number >= 0, got ${budget}`)
-    let written = 0
-    if (options.idle) {
-      // Entries whose referenced bit stayed clear since the last round were not used for that long.
-      while (budget > 0) {
-        const n = await writeback.writeIdle(Math.min(budget, writeback.options.batch))
-        if (n === 0) break
-        written += n
-        budget -= n
-      }
-      this.entries.clearReferenced()
-    }
-    while (budget > 0 && this.pool.totalSize() > target && !this.closing) {
-      const n = await writeback.writeColdest(Math.min(budget, writeback.options.batch))
-      if (n === 0) break
-      written += n
-      budget -= n
-    }
-    return written
-  }
-
-  /**
-   * zswap's runtime compressor switch: new stores use `compressor` (any name
-   * PageStore.open takes) from the next call on; stores in flight finish with
-   * the compressor they started with. Every entry remembers how it was
-   * encoded, so old entries stay readable; the old backend closes when its
-   * last store in flight ends (entries need no backend: any slot decodes on
-   * the CPU). `dictionary: true` trains a zstd/lz4 dictionary from a sample of
-   * the pages now stored (off the main thread) and compresses with it;
-   * a Uint8Array is used as the dictionary. Concurrent switches apply in
-   * call order.
-   */
-  setCompressor(compressor: string, options: { level?: number; dictionary?: boolean | Uint8Array; dictionaryBytes?: number } = {}): Promise<void> {
-    try {
-      this.checkOpen()
-      if (typeof options !== 'object' || options === null) throw new InvalidArgumentError('setCompressor options must be an object')
-      for (const key of Object.keys(options)) {
-        if (!['level', 'dictionary', 'dictionaryBytes'].includes(key)) throw new InvalidArgumentError(`unknown setCompressor option '${key}'`, 'ERR_ZSTASH_UNKNOWN_OPTION')
-      }
-      const { device, maxBatch, workers, incompressibleThreshold, sameFilled, storeIncompressible } = this.options
-      // storeIncompressible too: a CPU backend keeps raw pages in the pool itself.
-      const resolved = resolveOptions(
-        { compressor, level: options.level, device, workers, incompressibleThreshold, sameFilled, storeIncompressible, ...(isDeviceCompressor(compressor) ? {} : { maxBatch }) },
-        isDeviceCompressor, workers,
-      )
-      const dictionary = options.dictionary
-      if (dictionary !== undefined && typeof dictionary !== 'boolean' && !(dictionary instanceof Uint8Array)) {
-        throw new InvalidArgumentError("option 'dictionary' must be a boolean or a Uint8Array")
-      }
-      if (dictionary && resolved.format !== 'zstd' && resolved.format !== 'lz4') {
-        throw new InvalidArgumentError(`dictionaries are for zstd and lz4, not ${compressor}`)
-      }
-      // Switches are applied one after the other, in call order.
-      const next = (this.switching ?? Promise.resolve()).catch(() => undefined).then(() => this.switchTo(resolved, dictionary, options.dictionaryBytes))
-      this.switching = next
-      return this.inflight.track(next)
-    } catch (err) {
-      return Promise.reject(err)
-    }
-  }
-
-  private switching: Promise<void> | undefined
-
-  private async switchTo(resolved: ResolvedOptions, dictionary: boolean | Uint8Array | undefined, dictionaryBytes: number | undefined): Promise<void> {
-    let dict: SlotDictionary | undefined
-    if (dictionary) {
-      const format = resolved.format as DictionaryFormat
-      const bytes = dictionary instanceof Uint8Array ? dictionary : await this.trainFromStored(format, resolved.level!, dictionaryBytes)
-      const ids = new Set(this.slots.liveDictionaryIds())
-      let id = 1
-      while (ids.has(id)) id++
-      const shared = new Uint8Array(new SharedArrayBuffer(bytes.length))
-      shared.set(bytes)
-      dict = { bytes: shared, id, format, level: resolved.level! }
-    }
-    let backend = await openBackend(resolved, this.pool, dict)
-    if (this.wrapBackend) backend = this.wrapBackend(backend)
-    if (this.closing) {
-      await backend.close()
-      throw new ClosedError()
-    }
-    const slot = dict ? this.slots.addDictionary(dict) : formatId(backend.info.format)
-    const old = this.backend
-    this.backend = backend
-    this.slots.use(slot)
-    this.counters.compressor_switches++
-    if (this.backendUsers.has(old)) this.retiredBackends.add(old)
-    else await old.close().catch(() => undefined)
-  }
-
-  /** A dictionary trained from up to 2048 stored pages spread over the table (decoded here, trained off-thread). */
-  private async trainFromStored(format: DictionaryFormat, level: number, capacity?: number): Promise<Uint8Array> {
-    const keys = new Uint32Array(2048)
-    const stride = Math.max(1, Math.floor(this.entries.size / keys.length))
-    let n = 0
-    let cursor = 0
-    let skip = 0
-    const one = new Uint32Array(1)
-    while (n < keys.length && cursor >= 0) {
-      const found = this.entries.select(cursor, 1, one, (kind) => kind === EntryKind.Compressed || kind === EntryKind.Raw)
-      cursor = found.next
-      if (found.count === 0) break
-      if (skip++ % stride === 0) keys[n++] = one[0]
-    }
-    if (n < 8) throw new InvalidArgumentError(`training a dictionary needs stored pages to learn from (found ${n})`)
-    const samples = new Uint8Array(n * PAGE_SIZE)
-    let got = 0
-    for (let i = 0; i < n; i++) {
-      const kind = this.entries.find(keys[i])
-      if ((kind === EntryKind.Compressed || kind === EntryKind.Raw) && this.readEntry(kind, samples, got * PAGE_SIZE) === PAGE_SIZE) got++
-    }
-    const trained = await trainDictionary(samples.subarray(0, got * PAGE_SIZE), undefined, { capacity: capacity ?? DEFAULT_DICTIONARY_BYTES, level })
-    this.counters.dictionaries_trained++
-    return trained.bytes
-  }
-
-  /**
-   * zram's recompress: rewrites stored pages with `compressor` (default: the
-   * current one) in background batches — in the worker pool when the store has
-   * one — keeping a page only if it got smaller. `incompressibleOnly`: raw
-   * pages only (zram's huge); `idle`: only pages not used since the previous
-   * idle round (see shrink()); `maxPages` bounds the run. A store, invalidate
-   * or load of a page meanwhile wins. Resolves to the pages rewritten and the
-   * bytes saved.
-   */
-  async recompress(options: { compressor?: string; level?: number; incompressibleOnly?: boolean; idle?: boolean; maxPages?: number } = {}): Promise<{ pages: number; savedBytes: number }> {
-    this.checkOpen()
-    if (typeof options !== 'object' || options === null) throw new InvalidArgumentError('recompress options must be an object')
-    for (const key of Object.keys(options)) {
-      if (!['compressor', 'level', 'incompressibleOnly', 'idle', 'maxPages'].includes(key)) throw new InvalidArgumentError(`unknown recompress option '${key}'`, 'ERR_ZSTASH_UNKNOWN_OPTION')
-    }
-    const maxPages = options.maxPages ?? Infinity
-    if (!(typeof maxPages === 'number' && maxPages >= 0)) throw new InvalidArgumentError(`maxPages must be a number >= 0, got ${describe(maxPages)}`)
-    // The target: a named CPU format at a level, or whatever new stores use now.
-    let targetSlot = this.slots.current
-    let target: { format: StreamFormat; level: number; dictionary?: SlotDictionary }
-    if (options.compressor !== undefined || options.level !== undefined) {
-      const resolved = resolveOptions({ compressor: options.compressor ?? FORMATS[this.slots.current] ?? 'zstd', level: options.level }, () => false, 0)
-      targetSlot = formatId(resolved.format!)
-      target = { format: resolved.format!, level: resolved.level! }
-    } else {
-      const dict = this.slots.dictionary(targetSlot)
-      target = { format: dict?.format ?? this.backend.info.format, level: dict?.level ?? this.backend.info.level, dictionary: dict }
-    }
-    const hostCodec = (() => {
-      let codec: NativeCodec | undefined
-      return () => (codec ??= target.dictionary
-        ? openDictionaryCodec(target.dictionary.format, target.level, target.dictionary.bytes, target.dictionary.id)
-        : new this.native.Codec(target.format, target.level))
-    })()
-    const [pages, savedBytes] = await this.inflight.track(recompress({
-      entries: this.entries, pool: this.pool, counters: this.counters, slots: this.slots, serial: this.serial,
-      native: this.native, checksum: this.options.checksum,
-      freeObject: (handle) => this.freeObject(handle),
-      isClosing: () => this.closing !== undefined,
-      recode: async (request) => {
-        const pool = this.backend instanceof WorkerPoolBackend ? this.backend : undefined
-        if (pool) {
-          // Kept open for the batch even if setCompressor() replaces it meanwhile.
-          this.acquireBackend(pool)
-          try {
-            await pool.recode({
-              count: request.count, input: request.input.buffer as SharedArrayBuffer, offsets: request.offsets, lengths: request.lengths,
-              slots: request.slots, limits: request.limits, output: request.output.buffer as SharedArrayBuffer,
-              status: request.status.buffer as SharedArrayBuffer, dicts: this.slots.dictionariesFor(request.slots, request.count), target,
-            })
-          } finally {
-            this.releaseBackend(pool)
-          }
-        } else {
-          // No worker pool: one batch here, then a turn of the event loop before the next.
-          recodeHere(request, this.slots, hostCodec())
-          await new Promise((r) => setImmediate(r))
-        }
-      },
-    }, targetSlot, { incompressibleOnly: options.incompressibleOnly === true, idleOnly: options.idle === true }, maxPages))
-    return { pages, savedBytes }
-  }
-
-  /**
-   * Reserves `count` consecutive keys for one user of the store (a SwapCache
-   * region): exactly at `at` (refused with ERR_ZSTASH_KEYS_IN_USE if any is
-   * reserved), or at the first free range at or after `from`. Returns the first key.
-   */
-  reserveKeys(count: number, options: { at?: number; from?: number } = {}): number {
-    this.checkOpen()
-    if (options.at !== undefined) checkKey(options.at, 'at')
-    if (options.from !== undefined) checkKey(options.from, 'from')
-    return this.keyRanges.reserve(count, options)
-  }
-
-  /** Releases a range from reserveKeys() (its entries are the caller's to invalidate first). */
-  releaseKeys(first: number): boolean {
-    this.checkOpen()
-    checkKey(first, 'first')
-    return this.keyRanges.release(first)
-  }
-
-  /**
-   * Where the store reports each store, load and compress batch (latency,
-   * batch size, compressed sizes) — src/metrics' createMetrics() calls it with
-   * the histograms' observer. No allocation per call; undefined stops it.
-   */
-  setObserver(observer: StoreObserver | undefined): void {
-    this.observer = observer ?? NOOP_OBSERVER
-  }
-
-  /** Counters and gauges. After close() this returns the snapshot taken when the store closed. */
-  stats(): PageStoreStats {
-    if (this.finalStats) return this.finalStats
-    const c = this.counters
-    const pool = this.pool.stats()
-    const metadata = this.entries.metadataBytes() + pool.metadata_bytes
-    const stored = this.entries.size
-    const folios: Record<string, number> = {}
-    for (const [pages, count] of [...c.zswpoutByPages].sort((a, b) => a[0] - b[0])) folios[folioSizeName(pages)] = count
-    return {
-      stored_pages: this.entries.size,
-      pool_total_size: pool.pool_total_size,
-      same_filled_pages: c.same_filled_pages,
-      stored_incompressible_pages: c.stored_incompressible_pages,
-      compressed_bytes: c.compressed_bytes,
-      reject_compress_fail: c.reject_compress_fail,
-      reject_compress_poor: c.reject_compress_poor,
-      reject_alloc_fail: c.reject_alloc_fail,
-      reject_backend_fail: c.reject_backend_fail,
-      pool_limit_hit: c.pool_limit_hit,
-      decompress_fail: c.decompress_fail,
-      zswpout: c.zswpout,
-      zswpin: c.zswpin,
-      zswpout_folios: folios,
-      written_back_pages: c.written_back_pages,
-      pswpout: c.pswpout,
-      pswpin: c.pswpin,
-      reject_reclaim_fail: c.reject_reclaim_fail,
-      writeback_batches: c.writeback_batches,
-      writeback_fail: c.writeback_fail,
-      backing_load_fail: c.backing_load_fail,
-      tier_pages: c.tier_pages,
-      tier_bytes: c.tier_bytes,
-      ...(this.writeback ? { backing: this.writeback.stats() } : {}),
-      recompressed_pages: c.recompressed_pages,
-      recompress_saved_bytes: c.recompress_saved_bytes,
-      recompress_kept: c.recompress_kept,
-      compressor_switches: c.compressor_switches,
-      dictionaries_trained: c.dictionaries_trained,
-      dictionary_retrains: c.dictionary_retrains,
-      compressors: this.slots.stats(),
-      stores_in_flight: this.inflight.folios,
-      reserved_bytes: this.finalStats ? 0 : this.admission.reservedBytes,
-      metadata_bytes: metadata,
-      metadata_bytes_per_page: stored ? metadata / stored : 0,
-      overhead_bytes_per_page: stored ? (pool.pool_total_size - pool.object_bytes + metadata) / stored : 0,
-      pool,
-      backend: { ...this.backend.info, counters: { ...this.backend.stats(), ...this.staging?.stats() } },
-    }
-  }
-
-  /**
-   * Stops admission (every later call throws ClosedError), ends the backend's
-   * queued work, waits for every operation in flight to settle (those not yet
-   * published reject with ClosedError), then releases the backend. Idempotent.
-   */
-  close(): Promise<void> {
-    this.closing ??= this.shutDown()
-    return this.closing
-  }
-
-  private async shutDown(): Promise<void> {
-    if (this.shrinkTimer) clearInterval(this.shrinkTimer)
-    try {
-      await Promise.all([this.backend, ...this.retiredBackends].map((b) => b.close()))
-    } finally {
-      await this.inflight.idle()
-      await this.switching?.catch(() => undefined)
-      this.finalStats = this.statsNow()
-      await this.writeback?.close()
-      // Workers hold their own references to the pool and drop them as they end.
-      this.pool.close()
-    }
-  }
-
-  private statsNow(): PageStoreStats {
-    const saved = this.finalStats
-    this.finalStats = undefined
-    try {
-      return this.stats()
-    } finally {
-      this.finalStats = saved
-    }
-  }
-
-  // --- store steps ---------------------------------------------------------
 
   /** The keys now belong to this store: their old entries are freed, and each reads from the staged copy. */
   private markPending(firstKey: number, n: number, ticket: number): void {
@@ -1073,118 +346,17 @@ export class PageStore {
       }
       if (taken) entries.setTaken(true)
     }
-    if (superseded > 0) this.freeObjects(freeList, superseded)
+    if (superseded > 0) this.frees.freeObjects(freeList, superseded)
     if (slots.isDictionarySlot(slot)) {
       let bytes = 0
       for (let i = 0; i < n; i++) bytes += status[i] === PageStatus.SameFilled ? 0 : hi[i]
-      this.recordDrift(slot, n, bytes)
+      this.backends.recordDrift(slot, n, bytes)
     }
   }
-
-  /**
-   * A device compressed into its own buffers: put every object into the pool
-   * in one native call, and describe the folio as a pooled result. Raw pages
-   * (kept incompressible ones) are copied from the input into their output
-   * slots first, so the call has one source. Returns arrays of this store's
-   * scratch (one folio at a time: the caller is synchronous until publish).
-   */
-  private putResult(n: number, input: Uint8Array, result: CompressResult): PooledResult {
-    const { status: st, out } = result
-    const p = this.put
-    let m = 0
-    for (let i = 0; i < n; i++) {
-      const s = st[i]
-      p.status[i] = s
-      p.lo[i] = 0
-      p.hi[i] = 0
-      if (s === PageStatus.SameFilled) {
-        p.lo[i] = readU32(out, i * PAGE_SIZE)
-        p.hi[i] = readU32(out, i * PAGE_SIZE + 4)
-        continue
-      }
-      let length = 0
-      if (s > 0 && s < PAGE_SIZE) length = s
-      else if (s === PageStatus.Incompressible && this.options.storeIncompressible) {
-        out.set(input.subarray(i * PAGE_SIZE, (i + 1) * PAGE_SIZE), i * PAGE_SIZE)
-        length = PAGE_SIZE
-      }
-      if (length === 0) continue
-      p.offsets[m] = i * PAGE_SIZE
-      p.lengths[m] = length
-      p.pages[m++] = i
-    }
-    const sums = this.pool.checksummed ? p.sums : undefined
-    this.pool.put(out, p.offsets, p.lengths, m, p.handles, sums ? p.objectSums : undefined)
-    for (let k = 0; k < m; k++) {
-      const i = p.pages[k]
-      if (p.handles[k] === 0) p.status[i] = PoolStatus.AllocFail
-      p.lo[i] = p.handles[k]
-      p.hi[i] = p.lengths[k]
-      if (sums) sums[i] = p.objectSums[k]
-    }
-    return { pooled: true, status: p.status, lo: p.lo, hi: p.hi, sums, release: () => {} }
-  }
-
-  /**
-   * Dictionary drift: the stored bytes of each window of DRIFT_WINDOW pages
-   * published with the current dictionary, against the first window's. When a
-   * window is more than DRIFT_TOLERANCE worse, a new dictionary is trained from
-   * the pages stored now (in the background; the next stores use it).
-   */
-  private drift = { slot: -1, pages: 0, bytes: 0, baseline: 0 }
-
-  private recordDrift(slot: number, pages: number, bytes: number): void {
-    if (!this.slots.isDictionarySlot(slot) || slot !== this.slots.current) return
-    const d = this.drift
-    if (d.slot !== slot) Object.assign(d, { slot, pages: 0, bytes: 0, baseline: 0 })
-    d.pages += pages
-    d.bytes += bytes
-    if (d.pages < DRIFT_WINDOW) return
-    const ratio = (d.pages * PAGE_SIZE) / Math.max(1, d.bytes)
-    d.pages = d.bytes = 0
-    if (d.baseline === 0) {
-      d.baseline = ratio
-    } else if (ratio < d.baseline * (1 - DRIFT_TOLERANCE) && !this.closing && !this.retraining) {
-      const dict = this.slots.dictionary(slot)!
-      this.counters.dictionary_retrains++
-      this.retraining = this.setCompressor(this.backend.info.format, { level: dict.level, dictionary: true })
-        .catch(() => undefined).finally(() => { this.retraining = undefined })
-    }
-  }
-
-  private retraining: Promise<void> | undefined
 
   private observeBatches(status: Int32Array, n: number, maxBatch: number): void {
     for (let first = 0; first < n; first += maxBatch) this.observer.observeBatch(Math.min(maxBatch, n - first))
     this.observer.observeCompressed(status, 0, n)
-  }
-
-  /** A store or batched load uses `backend`: it stays open until the last one ends, even once replaced. */
-  private acquireBackend(backend: CompressBackend): void {
-    this.backendUsers.set(backend, (this.backendUsers.get(backend) ?? 0) + 1)
-  }
-
-  /**
-   * Where a folio for `backend` is staged: in the memory its threads mapped at
-   * start when it has some (a task then names pages by offset), so a switch to
-   * another worker pool starts a new staging ring; folios staged in the old one
-   * give their pages back to it.
-   */
-  private stagingFor(backend: CompressBackend): Staging {
-    if (!this.staging || (backend.stagingBuffer && this.staging.buffer !== backend.stagingBuffer)) {
-      this.staging = new Staging(STAGING_PAGES, backend.stagingBuffer)
-    }
-    return this.staging
-  }
-
-  private releaseBackend(backend: CompressBackend): void {
-    const users = (this.backendUsers.get(backend) ?? 1) - 1
-    if (users > 0) {
-      this.backendUsers.set(backend, users)
-      return
-    }
-    this.backendUsers.delete(backend)
-    if (this.retiredBackends.delete(backend)) void backend.close().catch(() => undefined)
   }
 
   /** A failed store erases the keys it still owns; keys a later call replaced are left alone. */
@@ -1210,7 +382,49 @@ export class PageStore {
     return this.rejection(firstKey, n, reason, `${backend.info.name} failed: ${(err as Error)?.message ?? err}`, undefined, err)
   }
 
-  // --- load steps ----------------------------------------------------------
+  // --- load: load → loadSync → loadMany -----------------------------------
+
+  /** Loads one page. Resolves to the page, or undefined when the key is absent. */
+  async load(key: number, options?: LoadOptions): Promise<Uint8Array | undefined> {
+    this.checkOpen()
+    checkKey(key, 'key')
+    if (this.entries.find(key) !== EntryKind.Tier) return this.loadSync(key, options)
+    // In the backing store: one read, through the batched path.
+    const { into, intoArg, exclusive } = checkLoadOptions(options, 1)
+    const r = await this.inflight.track(this.loadBatch(Uint32Array.of(key), into, intoArg, exclusive))
+    return r.count === 1 ? r.pages : undefined
+  }
+
+  /**
+   * The fault path: decompresses on the calling thread, with no thread hop.
+   * A damaged object throws DecompressError, bumps decompress_fail and keeps the entry.
+   */
+  loadSync(key: number, options?: LoadOptions): Uint8Array | undefined {
+    if (this.observer === NOOP_OBSERVER) return this.loadOne(key, options)
+    const t0 = performance.now()
+    const page = this.loadOne(key, options)
+    this.observer.observeLoad((performance.now() - t0) / 1e3, page ? 1 : 0)
+    return page
+  }
+
+  private loadOne(key: number, options?: LoadOptions): Uint8Array | undefined {
+    this.checkOpen()
+    checkKey(key, 'key')
+    const { into, intoArg, exclusive } = checkLoadOptions(options, 1)
+    const kind = this.entries.find(key)
+    if (kind === EntryKind.Empty) return undefined
+    if (kind === EntryKind.Tier) throw new WouldBlockError(key)
+    const dst = into ?? new Uint8Array(PAGE_SIZE)
+    const status = this.readEntry(kind, dst, 0)
+    if (status !== PAGE_SIZE) {
+      this.counters.decompress_fail++
+      throw new DecompressError(key, status, decodeStatusName(status))
+    }
+    this.counters.zswpin++
+    if (exclusive) this.dropEntry(key)
+    else this.entries.touch()
+    return intoArg ?? dst
+  }
 
   /** Writes the entry positioned by find() as one page at dst[offset]; returns PAGE_SIZE or a DecodeStatus. */
   private readEntry(kind: EntryKind, dst: Uint8Array, offset: number): number {
@@ -1233,6 +447,92 @@ export class PageStore {
       : this.pool.decode(decoder, entries.lo, length, dst, offset)
   }
 
+  /**
+   * Swap-in readahead: loads many pages in one call. Compressed pages go to
+   * the backend's batched decoder (worker pool, device) when there are enough
+   * of them, largest objects first (iaa_crypto's "two largest first": the
+   * longest jobs start earliest); otherwise everything is decoded here.
+   * The result is the state when loadMany was called. Absent keys are reported
+   * in `present`, not as errors. If any page fails to decode, nothing is
+   * freed (exclusive or not) and DecompressError names the first.
+   */
+  loadMany(keys: ArrayLike<number>, options?: LoadOptions): Promise<LoadManyResult> {
+    try {
+      this.checkOpen()
+      const list = checkKeys(keys)
+      const opts = checkLoadOptions(options, list.length)
+      const loading = this.loadBatch(list, opts.into, opts.intoArg, opts.exclusive)
+      if (this.observer !== NOOP_OBSERVER) {
+        const t0 = performance.now()
+        void loading.then((r) => this.observer.observeLoad((performance.now() - t0) / 1e3, r.count), () => undefined)
+      }
+      return this.inflight.track(loading)
+    } catch (err) {
+      return Promise.reject(err)
+    }
+  }
+
+  private async loadBatch(keys: Uint32Array, into: Uint8Array | undefined, intoArg: Uint8Array | undefined, exclusive: boolean): Promise<LoadManyResult> {
+    const n = keys.length
+    const present = new Uint8Array(n)
+    // Count the objects a batched decoder would take before choosing where the pages go.
+    let compressed = 0
+    let tier = 0
+    const backend = this.backends.current
+    const decodes = backend.decodes?.bind(backend)
+    for (let i = 0; i < n; i++) {
+      const kind = this.entries.find(keys[i])
+      if (kind === EntryKind.Compressed && (!decodes || decodes(this.entries.slot))) compressed++
+      else if (kind === EntryKind.Tier) tier++
+    }
+    const batched = backend.decompressMany !== undefined && compressed > 0 && compressed >= backend.minDecompressBatch
+    if (!batched && tier === 0) {
+      const dst = into ?? new Uint8Array(n * PAGE_SIZE)
+      const found = this.loadInline(keys, dst, present, exclusive)
+      return { pages: intoArg ?? dst, present, count: found }
+    }
+    const found = await this.batchedLoads.load(keys, into, present, exclusive, batched ? compressed : 0, tier)
+    return { pages: intoArg ?? found.pages, present, count: found.count }
+  }
+
+  /** Every page decoded on the calling thread; exclusive entries are dropped only if all succeed. */
+  private loadInline(keys: Uint32Array, dst: Uint8Array, present: Uint8Array, exclusive: boolean): number {
+    let found = 0
+    for (let i = 0; i < keys.length; i++) {
+      const kind = this.entries.find(keys[i])
+      if (kind === EntryKind.Empty) continue
+      const status = this.readEntry(kind, dst, i * PAGE_SIZE)
+      if (status !== PAGE_SIZE) {
+        this.counters.decompress_fail++
+        throw new DecompressError(keys[i], status, decodeStatusName(status))
+      }
+      present[i] = 1
+      found++
+    }
+    this.counters.zswpin += found
+    for (let i = 0; i < keys.length; i++) {
+      if (!present[i]) continue
+      if (exclusive) this.dropEntry(keys[i])
+      else if (this.entries.find(keys[i]) !== EntryKind.Empty) this.entries.touch()
+    }
+    return found
+  }
+
+  /** Test support: the order in which the last batched loadMany submitted its pages (indexes into keys). */
+  get lastLoadManyOrder(): ArrayLike<number> {
+    return this.batchedLoads.lastOrder
+  }
+
+  // --- entries ------------------------------------------------------------
+
+  /** Drops the entry for `key` (swap slot freed). Returns whether there was one. */
+  invalidate(key: number): boolean {
+    this.checkOpen()
+    checkKey(key, 'key')
+    if (this.entries.find(key) === EntryKind.Empty) return false
+    return this.dropEntry(key)
+  }
+
   private dropEntry(key: number): boolean {
     const kind = this.entries.findAny(key)
     if (kind === EntryKind.Empty) return false
@@ -1247,7 +547,7 @@ export class PageStore {
     } else if (kind !== EntryKind.Pending) {
       const length = kind === EntryKind.Raw ? PAGE_SIZE : this.entries.hi
       this.slots.remove(this.entries.slot, length)
-      this.freeObject(this.entries.lo)
+      this.frees.freeObject(this.entries.lo)
       c.compressed_bytes -= length
       if (kind === EntryKind.Raw) c.stored_incompressible_pages--
     }
@@ -1255,62 +555,241 @@ export class PageStore {
     return true
   }
 
+  /** Whether `key` has an entry (a store in flight counts; a key an exclusive load is taking does not). */
+  has(key: number): boolean {
+    this.checkOpen()
+    checkKey(key, 'key')
+    return this.entries.find(key) !== EntryKind.Empty
+  }
+
+  /** Whether the store writes back to a backing store. */
+  get hasBackingStore(): boolean {
+    return this.writeback !== undefined
+  }
+
+  /** Whether `key`'s page is in the backing store (reading it needs I/O: load() or loadMany()). */
+  isInBackingStore(key: number): boolean {
+    this.checkOpen()
+    return this.entries.find(key) === EntryKind.Tier
+  }
+
+  /** Entries, stores in flight included. */
+  get size(): number {
+    this.checkOpen()
+    return this.entries.size
+  }
+
+  // --- live operations on the pool ----------------------------------------
+
+  /** Moves objects to release partly used slabs; returns the bytes released. */
+  compact(): number {
+    this.checkOpen()
+    // Safe with batched loads in flight: a move holds the pool's move lock
+    // exclusively, every read of object bytes holds it shared for its whole
+    // native call, and a moved object keeps its handle (object-pool.ts).
+    return this.pool.compact() * PAGE_SIZE
+  }
+
   /**
-   * While batched loads read objects on other threads, frees wait, so no slot
-   * is reused (by a worker's compress) under a reader. Moves need no such
-   * care: see compact().
+   * The shrinker (zswap's shrink_worker, zram's idle writeback): writes entries
+   * back to the backing store, in batches, off the store path. `idle`: entries
+   * not loaded or stored since the previous idle round (the first call only
+   * starts the clock); `targetBytes`: then the coldest (second chance) until
+   * pool_total_size is at most that. `maxPages` bounds the round. Resolves to
+   * the pages written back. Needs a `backing` store.
    */
-  private asyncReaders = 0
-  private deferredFrees = new Uint32Array(64)
-  private deferredCount = 0
-  private readonly oneHandle = new Uint32Array(1)
-
-  private freeObject(handle: number): void {
-    this.oneHandle[0] = handle
-    this.freeObjects(this.oneHandle, 1)
+  async shrink(options: { targetBytes?: number; idle?: boolean; maxPages?: number } = {}): Promise<number> {
+    this.checkOpen()
+    const writeback = this.writeback
+    if (!writeback) throw new InvalidArgumentError('shrink() needs a backing store (the backing option)')
+    if (typeof options !== 'object' || options === null) throw new InvalidArgumentError('shrink options must be an object')
+    for (const key of Object.keys(options)) {
+      if (!['targetBytes', 'idle', 'maxPages'].includes(key)) throw new InvalidArgumentError(`unknown shrink option '${key}'`, 'ERR_ZSTASH_UNKNOWN_OPTION')
+    }
+    const target = options.targetBytes ?? Infinity
+    if (!(target >= 0)) throw new InvalidArgumentError(`targetBytes must be a number >= 0, got ${target}`)
+    let budget = options.maxPages ?? Infinity
+    if (!(budget >= 0)) throw new InvalidArgumentError(`maxPages must be a number >= 0, got ${budget}`)
+    let written = 0
+    if (options.idle) {
+      // Entries whose referenced bit stayed clear since the last round were not used for that long.
+      while (budget > 0) {
+        const n = await writeback.writeIdle(Math.min(budget, writeback.options.batch))
+        if (n === 0) break
+        written += n
+        budget -= n
+      }
+      this.entries.clearReferenced()
+    }
+    while (budget > 0 && this.pool.totalSize() > target && !this.closing) {
+      const n = await writeback.writeColdest(Math.min(budget, writeback.options.batch))
+      if (n === 0) break
+      written += n
+      budget -= n
+    }
+    return written
   }
 
-  private freeObjects(handles: Uint32Array, count: number): void {
-    if (this.asyncReaders === 0) {
-      this.pool.free(handles, count)
-      return
+  /**
+   * zswap's runtime compressor switch: new stores use `compressor` (any name
+   * PageStore.open takes) from the next call on; stores in flight finish with
+   * the compressor they started with. Every entry remembers how it was
+   * encoded, so old entries stay readable; the old backend closes when its
+   * last store in flight ends (entries need no backend: any slot decodes on
+   * the CPU). `dictionary: true` trains a zstd/lz4 dictionary from a sample of
+   * the pages now stored (off the main thread) and compresses with it;
+   * a Uint8Array is used as the dictionary. Concurrent switches apply in
+   * call order.
+   */
+  setCompressor(compressor: string, options: { level?: number; dictionary?: boolean | Uint8Array; dictionaryBytes?: number } = {}): Promise<void> {
+    try {
+      this.checkOpen()
+      return this.backends.setCompressor(compressor, options)
+    } catch (err) {
+      return Promise.reject(err)
     }
-    if (this.deferredCount + count > this.deferredFrees.length) {
-      const grown = new Uint32Array(Math.max(this.deferredFrees.length * 2, this.deferredCount + count))
-      grown.set(this.deferredFrees.subarray(0, this.deferredCount))
-      this.deferredFrees = grown
-    }
-    this.deferredFrees.set(handles.subarray(0, count), this.deferredCount)
-    this.deferredCount += count
   }
 
-  private flushDeferredFrees(): void {
-    this.pool.free(this.deferredFrees, this.deferredCount)
-    this.deferredCount = 0
-    if (this.deferredFrees.length > 4096) this.deferredFrees = new Uint32Array(64)
+  /**
+   * zram's recompress: rewrites stored pages with `compressor` (default: the
+   * current one) in background batches — in the worker pool when the store has
+   * one — keeping a page only if it got smaller. `incompressibleOnly`: raw
+   * pages only (zram's huge); `idle`: only pages not used since the previous
+   * idle round (see shrink()); `maxPages` bounds the run. A store, invalidate
+   * or load of a page meanwhile wins. Resolves to the pages rewritten and the
+   * bytes saved.
+   */
+  async recompress(options: { compressor?: string; level?: number; incompressibleOnly?: boolean; idle?: boolean; maxPages?: number } = {}): Promise<{ pages: number; savedBytes: number }> {
+    this.checkOpen()
+    if (typeof options !== 'object' || options === null) throw new InvalidArgumentError('recompress options must be an object')
+    for (const key of Object.keys(options)) {
+      if (!['compressor', 'level', 'incompressibleOnly', 'idle', 'maxPages'].includes(key)) throw new InvalidArgumentError(`unknown recompress option '${key}'`, 'ERR_ZSTASH_UNKNOWN_OPTION')
+    }
+    const maxPages = options.maxPages ?? Infinity
+    if (!(typeof maxPages === 'number' && maxPages >= 0)) throw new InvalidArgumentError(`maxPages must be a number >= 0, got ${describe(maxPages)}`)
+    // The target: a named CPU format at a level, or whatever new stores use now.
+    let targetSlot = this.slots.current
+    let target: { format: StreamFormat; level: number; dictionary?: SlotDictionary }
+    if (options.compressor !== undefined || options.level !== undefined) {
+      const resolved = resolveOptions({ compressor: options.compressor ?? FORMATS[this.slots.current] ?? 'zstd', level: options.level }, () => false, 0)
+      targetSlot = formatId(resolved.format!)
+      target = { format: resolved.format!, level: resolved.level! }
+    } else {
+      const dict = this.slots.dictionary(targetSlot)
+      const { info } = this.backends.current
+      target = { format: dict?.format ?? info.format, level: dict?.level ?? info.level, dictionary: dict }
+    }
+    const hostCodec = (() => {
+      let codec: NativeCodec | undefined
+      return () => (codec ??= target.dictionary
+        ? openDictionaryCodec(target.dictionary.format, target.level, target.dictionary.bytes, target.dictionary.id)
+        : new this.native.Codec(target.format, target.level))
+    })()
+    const [pages, savedBytes] = await this.inflight.track(recompress({
+      entries: this.entries, pool: this.pool, counters: this.counters, slots: this.slots, serial: this.serial,
+      native: this.native, checksum: this.options.checksum,
+      freeObject: (handle) => this.frees.freeObject(handle),
+      isClosing: () => this.closing !== undefined,
+      recode: async (request) => {
+        const current = this.backends.current
+        const pool = current instanceof WorkerPoolBackend ? current : undefined
+        if (pool) {
+          // Kept open for the batch even if setCompressor() replaces it meanwhile.
+          this.backends.acquire(pool)
+          try {
+            await pool.recode({
+              count: request.count, input: request.input.buffer as SharedArrayBuffer, offsets: request.offsets, lengths: request.lengths,
+              slots: request.slots, limits: request.limits, output: request.output.buffer as SharedArrayBuffer,
+              status: request.status.buffer as SharedArrayBuffer, dicts: this.slots.dictionariesFor(request.slots, request.count), target,
+            })
+          } finally {
+            this.backends.release(pool)
+          }
+        } else {
+          // No worker pool: one batch here, then a turn of the event loop before the next.
+          recodeHere(request, this.slots, hostCodec())
+          await new Promise((r) => setImmediate(r))
+        }
+      },
+    }, targetSlot, { incompressibleOnly: options.incompressibleOnly === true, idleOnly: options.idle === true }, maxPages))
+    return { pages, savedBytes }
+  }
+
+  // --- key ranges, observer, stats, close ---------------------------------
+
+  /**
+   * Reserves `count` consecutive keys for one user of the store (a SwapCache
+   * region): exactly at `at` (refused with ERR_ZSTASH_KEYS_IN_USE if any is
+   * reserved), or at the first free range at or after `from`. Returns the first key.
+   */
+  reserveKeys(count: number, options: { at?: number; from?: number } = {}): number {
+    this.checkOpen()
+    if (options.at !== undefined) checkKey(options.at, 'at')
+    if (options.from !== undefined) checkKey(options.from, 'from')
+    return this.keyRanges.reserve(count, options)
+  }
+
+  /** Releases a range from reserveKeys() (its entries are the caller's to invalidate first). */
+  releaseKeys(first: number): boolean {
+    this.checkOpen()
+    checkKey(first, 'first')
+    return this.keyRanges.release(first)
+  }
+
+  /**
+   * Where the store reports each store, load and compress batch (latency,
+   * batch size, compressed sizes) — src/metrics' createMetrics() calls it with
+   * the histograms' observer. No allocation per call; undefined stops it.
+   */
+  setObserver(observer: StoreObserver | undefined): void {
+    this.observer = observer ?? NOOP_OBSERVER
+  }
+
+  /** Counters and gauges. After close() this returns the snapshot taken when the store closed. */
+  stats(): PageStoreStats {
+    if (this.finalStats) return this.finalStats
+    return storeStats(this.statsSources)
+  }
+
+  /**
+   * Stops admission (every later call throws ClosedError), ends the backend's
+   * queued work, waits for every operation in flight to settle (those not yet
+   * published reject with ClosedError), then releases the backend. Idempotent.
+   */
+  close(): Promise<void> {
+    this.closing ??= this.shutDown()
+    return this.closing
+  }
+
+  private async shutDown(): Promise<void> {
+    if (this.shrinkTimer) clearInterval(this.shrinkTimer)
+    try {
+      await this.backends.closeAll()
+    } finally {
+      await this.inflight.idle()
+      await this.backends.switchesSettled()
+      this.finalStats = this.statsNow()
+      await this.writeback?.close()
+      // Workers hold their own references to the pool and drop them as they end.
+      this.pool.close()
+    }
+  }
+
+  private statsNow(): PageStoreStats {
+    const saved = this.finalStats
+    this.finalStats = undefined
+    try {
+      return this.stats()
+    } finally {
+      this.finalStats = saved
+    }
   }
 
   private checkOpen(): void {
     if (this.closing) throw new ClosedError()
   }
+
 }
-
-/** Pages per dictionary drift window, and the ratio loss that makes the store train a new dictionary. */
-const DRIFT_WINDOW = 4096
-const DRIFT_TOLERANCE = 0.1
-
-/**
- * How far the pool's hard cap is past maxPoolBytes. Admission reserves every
- * folio's worst case (all raw), so objects alone never pass the limit; what
- * can is slab rounding: one partly filled slab (≤ 16 pages) per size class
- * being filled (docs/allocator.md, "Reservation and limits"). The cap only
- * backs that up; pages past it fail with pool_limit.
- */
-const POOL_CAP_SLACK = 16 * 1024 * 1024
-/** The native pool's largest limit (address space is reserved for 2 × the cap). */
-const POOL_MAX_BYTES = 2 ** 40
-/** Hard cap of a pool without a limit (virtual until used). */
-const UNLIMITED_POOL_BYTES = 16 * 2 ** 30
 
 /**
  * Opens a store. `hooks` is for zstash's own tests (through 'zstash/internals'):
@@ -1318,12 +797,7 @@ const UNLIMITED_POOL_BYTES = 16 * 2 ** 30
  */
 export async function openPageStore(options?: PageStoreOptions, hooks: OpenHooks = {}): Promise<PageStore> {
   const resolved = resolveOptions(options, isDeviceCompressor, availableParallelism())
-  const limited = Number.isFinite(resolved.maxPoolBytes) && resolved.maxPoolBytes < POOL_MAX_BYTES - POOL_CAP_SLACK
-  const pool = new StorePool({
-    limitBytes: limited ? resolved.maxPoolBytes : Infinity,
-    maxBytes: limited ? resolved.maxPoolBytes + POOL_CAP_SLACK : UNLIMITED_POOL_BYTES,
-    checksum: resolved.checksum,
-  })
+  const pool = openStorePool(resolved)
   let backend: CompressBackend | undefined
   try {
     backend = await openBackend(resolved, pool)
@@ -1341,38 +815,4 @@ export async function openPageStore(options?: PageStoreOptions, hooks: OpenHooks
     pool.close()
     throw err
   }
-}
-
-/** The backend a compressor name stands for: a device, the worker pool, or the calling thread; CPU ones allocate in `storePool`. */
-async function openBackend(resolved: ResolvedOptions, storePool: StorePool, dictionary?: SlotDictionary): Promise<CompressBackend> {
-  const format = resolved.format
-  if (!format) {
-    // An accelerator: it compresses (with its own CPU fallback); loads use the CPU decoder or the device.
-    return openDeviceBackend(resolved.compressor, {
-      maxBatch: resolved.maxBatch ?? DEFAULT_MAX_BATCH, level: resolved.level, device: resolved.device,
-    })
-  }
-  if (resolved.workers === 0) return new CpuBackend(format, resolved.level!, resolved.maxBatch!, storePool, dictionary)
-  const pool = new WorkerPoolBackend({
-    format, level: resolved.level!, maxBatch: resolved.maxBatch!, workers: resolved.workers,
-    threshold: resolved.incompressibleThreshold, sameFilled: resolved.sameFilled,
-    storeIncompressible: resolved.storeIncompressible, pool: storePool, stagingPages: STAGING_PAGES, dictionary,
-  })
-  try {
-    await pool.ready
-  } catch (err) {
-    await pool.close().catch(() => undefined)
-    throw new BackendUnavailableError(`the compression worker pool failed to start: ${(err as Error).message}`, { cause: err })
-  }
-  return pool
-}
-
-/** 0 for the largest objects (3841..4096 bytes), up to 15 for the smallest: loadMany's submission order. */
-export function lengthBand(length: number): number {
-  return (PAGE_SIZE - length) >>> 8
-}
-
-/** Little-endian 32-bit read without allocating a DataView per folio. */
-function readU32(bytes: Uint8Array, at: number): number {
-  return (bytes[at] | (bytes[at + 1] << 8) | (bytes[at + 2] << 16) | (bytes[at + 3] << 24)) >>> 0
 }
