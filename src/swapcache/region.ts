@@ -139,7 +139,8 @@ export class Region {
   private async eachPiece(offset: number, arg: Uint8Array, length: number, write: boolean, progress: (done: number) => void): Promise<number> {
     const cache = this.cache
     const fb = cache.folioBytes
-    const pieceFolios = Math.max(1, Math.min(64, Math.floor(cache.totalSlots / 4)))
+    // frameLimit: under chargePool the pool leaves fewer frames than the buffer has.
+    const pieceFolios = Math.max(1, Math.min(64, Math.floor(cache.frameLimit / 4)))
     let done = 0
     while (done < length) {
       const at = offset + done

@@ -228,9 +228,10 @@ async function readPass(ctx: TaskContext, _task: number, region: Region): Promis
 async function randomPass(ctx: TaskContext, task: number, region: Region, read: boolean): Promise<number> {
   const { o, cache, progress } = ctx
   const m = Math.floor(o.size / WORD)
-  const batch = Math.max(1, Math.min(256, Math.floor(cache.totalSlots / 2)))
   let x = (o.seed * 0x9e3779b1 + task * 0x85ebca6b + (read ? 77 : 0)) >>> 0 || 1
   for (let i = 0; i < m; ) {
+    // Per batch: under --charge-pool the frames allowed shrink as the pool grows.
+    const batch = Math.max(1, Math.min(256, Math.floor(cache.frameLimit / 2)))
     // Checked again after every await: another task may have taken the frames before this one resumed.
     while (cache.freeSlots < batch) await cache.reserve(batch)
     const end = Math.min(m, i + batch)
