@@ -56,7 +56,7 @@ export async function runUsemem(o: UsememOptions, io: UsememIo = processIo, comm
   })
   let cache: SwapCache | undefined
   try {
-    cache = await SwapCache.create({ store, residentLimit: o.limit, folioSize: o.folio })
+    cache = await SwapCache.create({ store, residentLimit: o.limit, folioSize: o.folio, chargePool: o.chargePool })
     onStart?.(store, cache)
     const initUsecs = Math.round((performance.now() - t0) * 1000)
     if (o.initTime) io.line(initTimeLine(initUsecs))
@@ -98,7 +98,7 @@ export async function runUsemem(o: UsememOptions, io: UsememIo = processIo, comm
       command,
       config: {
         size: o.size, tasks: o.tasks, sleep: o.sleep, initTime: o.initTime, random: o.random, repeat: o.repeat,
-        readAgain: o.readAgain, data: o.data, data_description: data.description, limit: o.limit, folio: o.folio,
+        readAgain: o.readAgain, data: o.data, data_description: data.description, limit: o.limit, chargePool: o.chargePool, folio: o.folio,
         compressor: o.compressor, workers: o.workers, verify: o.verify, seed: o.seed, chunk: o.chunk, label: o.label,
         poolLimit: o.poolLimit, backing: o.backing ? describeBacking(o.backing) : null, reread: o.reread,
         rereadPattern: o.rereadPattern, secondChance: o.secondChance, recompress: o.recompress, dictionary: o.dictionary,
