@@ -87,12 +87,14 @@ export function buildTable(results: UsememResult[], options: { baseline?: number
     row('compression ratio', 'ratio', (r) => r.store.compression_ratio, true),
     row('pool_total_size (bytes)', 'count', (r) => r.store.pool_total_size, true),
   ]
+  // Results from before --charge-pool have no chargePool: they bounded frames only.
+  if (results.some((r) => r.config.chargePool)) extra.push(row('pool charged to the limit', 'text', (r) => (r.config.chargePool ? 'yes' : 'no'), false))
   if (results.some((r) => r.read_again.length > 0)) extra.push(row('read again total (KB/s)', 'kbps', (r) => r.read_again_total_kbps || null, true))
   const tier = tierRows(results, row)
   const live = liveRows(results, row)
   const c = results[0].config
   const title = options.title ??
-    `usemem${c.tasks}: ${c.tasks} × ${mib(c.size)} MiB, limit ${mib(c.limit)} MiB, ${c.folio} folios, ${c.data_description}`
+    `usemem${c.tasks}: ${c.tasks} × ${mib(c.size)} MiB, limit ${mib(c.limit)} MiB${c.chargePool ? ' (frames + pool)' : ''}, ${c.folio} folios, ${c.data_description}`
   return { title, labels: results.map((r) => r.label), baseline, headline, counters, extra, tier, live, results }
 }
 

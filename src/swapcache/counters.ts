@@ -25,6 +25,10 @@ export class SwapCacheCounters {
   readahead_pages = 0
   /** Writebacks whose folio was written (or faulted into) while its store was in flight: kept resident, store copy dropped. */
   writeback_redirtied = 0
+  /** chargePool: pages written back to the store's tier to make the floor of frames fit (zswap writeback under memcg). */
+  charge_shrunk_pages = 0
+  /** chargePool: reclaim runs that found the pool alone over limit − floor with no tier to shrink it into (a memcg's OOM). */
+  charge_oom = 0
 
   countFallback(sizeName: string): void {
     this.memcg_swap_fail++

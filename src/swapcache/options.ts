@@ -16,8 +16,10 @@ export const MAX_RESIDENT_LIMIT = 2 ** 32 - 2 ** 21
 
 export interface PressureEvent {
   /** 'reclaim_fail': a folio could not be stored even in 4K units and stays resident.
-   *  'limit': a synchronous access or reserve() found no free frame (memory.max-like). */
-  kind: 'reclaim_fail' | 'limit'
+   *  'limit': a synchronous access or reserve() found no free frame (memory.max-like).
+   *  'charge' (chargePool): the compressed pool leaves less than the floor of frames under
+   *  the limit and the store has no backing tier to shrink it into (a memcg's OOM). */
+  kind: 'reclaim_fail' | 'limit' | 'charge'
   freeSlots: number
   usedSlots: number
 }
@@ -41,6 +43,13 @@ export interface SwapCacheOptions {
   autoReclaim?: boolean
   /** First store key the cache uses; keys base … base + pages are the cache's. Default 0. */
   keyBase?: number
+  /**
+   * Charge the store's compressed pool to residentLimit, as memcg charges zswap's pool to
+   * memory.max: frames in use + the store's pool_total_size ≤ residentLimit. The whole
+   * store's pool is charged (one store, one memcg), so caches sharing a store share it.
+   * Default false: the limit bounds resident frames only. See docs/swapcache.md.
+   */
+  chargePool?: boolean
   /** Called on pressure events (also counted). */
   onPressure?: (event: PressureEvent) => void
 }
@@ -55,10 +64,13 @@ export interface ResolvedSwapCacheOptions {
   readahead: number
   autoReclaim: boolean
   keyBase: number
+  chargePool: boolean
+  /** chargePool: frames reclaim keeps room for, shrinking the pool into a backing tier if it must. */
+  floorSlots: number
   onPressure: ((event: PressureEvent) => void) | undefined
 }
 
-const KNOWN = new Set(['store', 'residentLimit', 'folioSize', 'highWatermark', 'reclaimBatch', 'maxInFlight', 'readahead', 'autoReclaim', 'keyBase', 'onPressure'])
+const KNOWN = new Set(['store', 'residentLimit', 'folioSize', 'highWatermark', 'reclaimBatch', 'maxInFlight', 'readahead', 'autoReclaim', 'keyBase', 'chargePool', 'onPressure'])
 
 export function resolveSwapCacheOptions(options: unknown): ResolvedSwapCacheOptions {
   if (typeof options !== 'object' || options === null || Array.isArray(options)) {
@@ -86,7 +98,11 @@ export function resolveSwapCacheOptions(options: unknown): ResolvedSwapCacheOpti
     const high = int('highWatermark', o.highWatermark, folioBytes, limit)
     highSlots = Math.floor(high / folioBytes)
   }
-  const defaultBatch = Math.max(1, Math.min(32, Math.floor((slots - highSlots) / 2)))
+  const chargePool = o.chargePool === undefined ? false : booleanOption('chargePool', o.chargePool)
+  // Charged reclaim reads the pool's size once per wave (stats() builds every size class): at
+  // small folios a wave of 32 folios would spend more time there than storing, so it takes ≥ 1 MiB.
+  const batchFolios = chargePool ? Math.max(32, Math.ceil((1 << 20) / folioBytes)) : 32
+  const defaultBatch = Math.max(1, Math.min(batchFolios, Math.floor((slots - highSlots) / 2)))
   const batch = o.reclaimBatch === undefined ? defaultBatch : int('reclaimBatch', o.reclaimBatch, 1, slots)
   const readahead = o.readahead === undefined ? folioPages : int('readahead', o.readahead, 1, folioPages)
   if ((readahead & (readahead - 1)) !== 0) {
@@ -105,6 +121,9 @@ export function resolveSwapCacheOptions(options: unknown): ResolvedSwapCacheOpti
     readahead,
     autoReclaim: o.autoReclaim === undefined ? true : booleanOption('autoReclaim', o.autoReclaim),
     keyBase: o.keyBase === undefined ? 0 : int('keyBase', o.keyBase, 0, MAX_KEY),
+    chargePool,
+    // One access may span two folios; a piece of readAsync/writeAsync shrinks to what is allowed.
+    floorSlots: Math.min(slots, 2),
     onPressure: o.onPressure as ResolvedSwapCacheOptions['onPressure'],
   }
 }

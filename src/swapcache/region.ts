@@ -139,9 +139,10 @@ export class Region {
   private async eachPiece(offset: number, arg: Uint8Array, length: number, write: boolean, progress: (done: number) => void): Promise<number> {
     const cache = this.cache
     const fb = cache.folioBytes
-    const pieceFolios = Math.max(1, Math.min(64, Math.floor(cache.totalSlots / 4)))
     let done = 0
     while (done < length) {
+      // Per piece: under chargePool the frames allowed shrink as the pool grows.
+      const pieceFolios = Math.max(1, Math.min(64, Math.floor(cache.frameLimit / 4)))
       const at = offset + done
       const n = Math.min(length - done, pieceFolios * fb - (at % fb))
       for (;;) {

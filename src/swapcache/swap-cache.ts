@@ -28,6 +28,7 @@ import { loadRun, loadBatch } from './readahead.js'
 import { SwapCacheLostPageError } from './errors.js'
 import { resolveSwapCacheOptions, type SwapCacheOptions, type ResolvedSwapCacheOptions, type PressureEvent } from './options.js'
 import { Region, PageState } from './region.js'
+import { PoolCharge } from './pool-charge.js'
 import { SwapInLatency, type SwapInLatencyStats } from './swapin-latency.js'
 
 const enum SlotState {
@@ -55,6 +56,18 @@ export interface SwapCacheStats {
   pgmajfault: number
   readahead_pages: number
   writeback_redirtied: number
+  /** Whether the store's compressed pool is charged to resident_limit (the chargePool option). */
+  charge_pool: boolean
+  /** Frames that may be in use now: every frame, or under chargePool what the limit leaves beside the pool. */
+  frame_limit: number
+  /** Frames in use (resident or under writeback) plus the store's pool_total_size, bytes. */
+  charged_bytes: number
+  /** chargePool: reads of the store's pool size (one per reclaim wave). */
+  charge_pool_reads: number
+  /** chargePool: pages the cache had the store write back to its tier to fit the floor of frames (zswap's writeback). */
+  charge_shrunk_pages: number
+  /** chargePool: reclaim found the pool alone leaves less than the floor of frames and there is no tier to shrink it into. */
+  charge_oom: number
   /** µs per swap-in call, by the tier it read from (pool, backing store): see swapin-latency.ts. */
   swapin_latency_us: SwapInLatencyStats
   store: PageStoreStats
@@ -85,6 +98,8 @@ export class SwapCache {
   private writebackCount = 0
   private freedTotal = 0
   private readonly lru: SlotLru
+  /** chargePool: the store's pool as charged to the limit. */
+  private readonly charge: PoolCharge | undefined
   private readonly regions: (Region | undefined)[] = []
   private liveRegions = 0
   private reclaiming: Promise<void> | undefined
@@ -117,11 +132,57 @@ export class SwapCache {
     for (let i = 0; i < o.slots; i++) this.freeStack[i] = o.slots - 1 - i
     this.freeCount = o.slots
     this.lru = new SlotLru(o.slots)
+    this.charge = o.chargePool ? new PoolCharge(o.store) : undefined
+    this.charge?.read()
   }
 
-  /** Frames (folio slots) free right now. */
+  /**
+   * Frames (folio slots) that may be taken right now. Under chargePool, fewer
+   * than the free frames: what the limit leaves beside the pool.
+   */
   get freeSlots(): number {
-    return this.freeCount
+    if (!this.charge) return this.freeCount
+    return Math.max(0, Math.min(this.freeCount, this.frameLimit - (this.slots - this.freeCount)))
+  }
+
+  /**
+   * Frames that may be in use now: every frame, or under chargePool
+   * floor((limit − pool − room for the compressed copies of folios under
+   * writeback, and of one more) / folio), so that starting a writeback never
+   * takes frames + pool past the limit.
+   */
+  get frameLimit(): number {
+    const c = this.charge
+    if (!c) return this.slots
+    const room = this.residentLimit - c.bytes - (this.writebackCount + 1) * this.folioBytes
+    return Math.max(0, Math.min(this.slots, Math.floor(room / this.folioBytes)))
+  }
+
+  /** Whether the charged pool leaves fewer than the floor of frames even with none in use. */
+  private get floorBlocked(): boolean {
+    return this.charge !== undefined && this.residentLimit - this.charge.bytes - this.folioBytes < this.o.floorSlots * this.folioBytes
+  }
+
+  /**
+   * Frames in use above which reclaim starts. Under chargePool the watermarks
+   * keep their distance below the frame limit, but at most a quarter of it
+   * each (headroom, batch), so a pool that leaves few frames does not make
+   * every fault start a reclaim run that must evict everything.
+   */
+  private get highSlots(): number {
+    if (!this.charge) return this.o.highSlots
+    return this.frameLimit - this.chargedHeadroom(this.frameLimit)
+  }
+
+  /** Frames a watermark-driven reclaim run wants free: the distance from the low watermark to the (charged) limit. */
+  private get watermarkGoal(): number {
+    if (!this.charge) return this.slots - this.o.lowSlots
+    const limit = this.frameLimit
+    return this.chargedHeadroom(limit) + Math.min(this.o.highSlots - this.o.lowSlots, Math.max(1, Math.floor(limit / 4)))
+  }
+
+  private chargedHeadroom(frameLimit: number): number {
+    return Math.min(this.slots - this.o.highSlots, Math.max(1, Math.floor(frameLimit / 4)))
   }
 
   /** Folios whose store is in flight. */
@@ -173,27 +234,32 @@ export class SwapCache {
     }
     for (;;) {
       this.throwFatal()
-      if (this.freeCount >= slots) return
+      if (this.freeSlots >= slots) return
       const freedBefore = this.freedTotal
       const redirtiedBefore = this.counters.writeback_redirtied
+      const shrunkBefore = this.counters.charge_shrunk_pages
       // A run already going may have picked its victims before we asked: only a run of our own proves no progress is possible.
       const joined = this.reclaiming !== undefined
-      await this.startReclaim(Math.max(slots, this.slots - this.o.lowSlots))
+      await this.startReclaim(Math.max(slots, this.watermarkGoal))
       this.throwFatal()
-      if (this.freeCount >= slots) return
-      const progress = this.freedTotal !== freedBefore || this.counters.writeback_redirtied !== redirtiedBefore
+      if (this.freeSlots >= slots) return
+      const progress = this.freedTotal !== freedBefore || this.counters.writeback_redirtied !== redirtiedBefore ||
+        this.counters.charge_shrunk_pages !== shrunkBefore
       if (!joined && !progress && this.writebackCount === 0) {
         this.pressure('limit')
+        const why = this.charge
+          ? `${this.freeSlots} may be taken: ${this.slots - this.freeCount} in use, the limit leaves ${this.frameLimit} beside a pool of ${this.charge.bytes} bytes`
+          : `${this.freeCount} free of ${this.slots}`
         throw new ResidentLimitError(
-          `cannot free ${slots} frame(s): reclaim made no progress (${this.freeCount} free of ${this.slots}; see memcg_swap_fail / reclaim_fail)`,
-          slots, this.freeCount,
+          `cannot free ${slots} frame(s): reclaim made no progress (${why}; see memcg_swap_fail / reclaim_fail / charge_oom)`,
+          slots, this.freeSlots,
         )
       }
     }
   }
 
   /** Reclaims until `freeSlots` frames are free (default: down to the low watermark). Resolves to the frames freed. */
-  async reclaim(freeSlots = this.slots - this.o.lowSlots): Promise<number> {
+  async reclaim(freeSlots = this.watermarkGoal): Promise<number> {
     this.checkOpen()
     const before = this.freedTotal
     await this.startReclaim(Math.min(this.slots, freeSlots))
@@ -205,12 +271,14 @@ export class SwapCache {
   async settle(): Promise<void> {
     this.checkOpen()
     if (this.reclaiming) await this.reclaiming
-    if (this.slots - this.freeCount > this.o.highSlots) await this.startReclaim(this.slots - this.o.lowSlots)
+    this.charge?.read()
+    if (this.slots - this.freeCount > this.highSlots) await this.startReclaim(this.watermarkGoal)
     this.throwFatal()
   }
 
   stats(): SwapCacheStats {
     const c = this.counters
+    const store = this.store.stats()
     return {
       resident_limit: this.residentLimit,
       resident_bytes: this.residentBytes,
@@ -230,8 +298,14 @@ export class SwapCache {
       pgmajfault: c.pgmajfault,
       readahead_pages: c.readahead_pages,
       writeback_redirtied: c.writeback_redirtied,
+      charge_pool: this.charge !== undefined,
+      frame_limit: this.frameLimit,
+      charged_bytes: this.residentBytes + store.pool_total_size,
+      charge_pool_reads: this.charge?.reads ?? 0,
+      charge_shrunk_pages: c.charge_shrunk_pages,
+      charge_oom: c.charge_oom,
       swapin_latency_us: this.latency.stats(),
-      store: this.store.stats(),
+      store,
     }
   }
 
@@ -257,7 +331,7 @@ export class SwapCache {
     const folioSlot = r.folioSlot
     let need = 0
     for (let f = f0; f <= f1; f++) if (folioSlot[f] < 0) need++
-    if (need > this.freeCount) this.noFrames(need)
+    if (need > this.freeSlots) this.noFrames(need)
     this.checkNoIo(r, offset, length)
     const frames = this.frames
     let done = 0
@@ -295,7 +369,7 @@ export class SwapCache {
     const f = Math.floor(offset / fb)
     const a = offset - f * fb
     if (a + size > fb) return -1
-    if (r.folioSlot[f] < 0 && this.freeCount === 0) this.noFrames(1)
+    if (r.folioSlot[f] < 0 && this.freeSlots === 0) this.noFrames(1)
     this.checkNoIo(r, offset, size)
     const slot = this.ensure(r, f, a, a + size, write)
     if (write && this.slotState[slot] === SlotState.Writeback) this.slotDirty[slot] = 1
@@ -351,7 +425,7 @@ export class SwapCache {
     let n = 0
     for (let f = f0; f <= f1; f++) {
       if (r.folioSlot[f] < 0) {
-        if (this.freeCount === 0) break
+        if (this.freeSlots === 0) break
         this.mapFolio(r, f, false)
         this.counters.pgfault++
       }
@@ -546,13 +620,13 @@ export class SwapCache {
     this.pressure('limit')
     if (this.o.autoReclaim) this.kick()
     throw new ResidentLimitError(
-      `no free frame: ${need} folio slot(s) needed, ${this.freeCount} free of ${this.slots}; await cache.reserve(${need}) (or use readAsync/writeAsync) and retry`,
-      need, this.freeCount,
+      `no free frame: ${need} folio slot(s) needed, ${this.freeSlots} may be taken (${this.freeCount} free of ${this.slots}${this.charge ? `, ${this.frameLimit} allowed beside the pool` : ''}); await cache.reserve(${need}) (or use readAsync/writeAsync) and retry`,
+      need, this.freeSlots,
     )
   }
 
   private checkHigh(): void {
-    if (this.o.autoReclaim && this.slots - this.freeCount > this.o.highSlots) this.kick()
+    if (this.o.autoReclaim && this.slots - this.freeCount > this.highSlots) this.kick()
   }
 
   /** Starts background reclaim after the current synchronous code, so a sync access never runs a store inline. */
@@ -561,8 +635,8 @@ export class SwapCache {
     this.kickQueued = true
     queueMicrotask(() => {
       this.kickQueued = false
-      if (this.closed || this.slots - this.freeCount <= this.o.highSlots) return
-      void this.startReclaim(this.slots - this.o.lowSlots)
+      if (this.closed || this.slots - this.freeCount <= this.highSlots) return
+      void this.startReclaim(this.watermarkGoal)
     })
   }
 
@@ -572,8 +646,8 @@ export class SwapCache {
   private startReclaim(goal: number): Promise<void> {
     this.reclaimGoal = Math.max(this.reclaimGoal, goal)
     if (!this.reclaiming) {
-      if (this.slots - this.freeCount > this.o.highSlots) this.counters.memcg_high++
-      this.reclaiming = this.runReclaim().finally(() => {
+      if (this.slots - this.freeCount > this.highSlots) this.counters.memcg_high++
+      this.reclaiming = (this.charge ? this.runChargedReclaim() : this.runReclaim()).finally(() => {
         this.reclaiming = undefined
         this.reclaimGoal = 0
       })
@@ -607,6 +681,87 @@ export class SwapCache {
     }
   }
 
+  /**
+   * Reclaim under chargePool, in waves: read the pool, store enough of the
+   * coldest folios to cover the deficit (each frees a frame but adds its
+   * compressed bytes to the pool, about `ratio` of a frame), read again.
+   * When even the floor of frames does not fit beside the pool, the pool itself
+   * must shrink: into the store's backing tier if it has one (zswap's
+   * writeback under memcg), else it is a memcg's OOM (charge_oom, 'charge'
+   * pressure, and reserve() fails once nothing else helps).
+   */
+  private async runChargedReclaim(): Promise<void> {
+    const charge = this.charge!
+    let oomReported = false
+    charge.read()
+    for (;;) {
+      if (this.fatal !== undefined || this.closed) return
+      const deficit = this.reclaimGoal - this.freeSlots
+      if (deficit <= 0) return
+      if (this.floorBlocked || this.lru.size === 0) {
+        if (this.store.hasBackingStore) {
+          const shrunk = await this.shrinkPool()
+          charge.read()
+          if (shrunk) continue
+        } else if (this.floorBlocked && !oomReported) {
+          oomReported = true
+          this.counters.charge_oom++
+          this.pressure('charge')
+        }
+      }
+      const saved = Math.max(0.05, 1 - charge.ratio)
+      const k = Math.min(this.lru.size, Math.max(1, Math.ceil(deficit / saved)))
+      if (k === 0) return
+      const availableBefore = this.freeSlots
+      await this.writebackWave(k)
+      charge.read()
+      // Pages that do not compress (kept raw) free nothing under the charge: stop rather than evict everything.
+      if (this.freeSlots <= availableBefore) return
+    }
+  }
+
+  /** Stores up to k of the coldest folios, maxInFlight at once, each only while its compressed copy fits under the limit. */
+  private async writebackWave(k: number): Promise<void> {
+    const inflight = new Set<Promise<void>>()
+    let started = 0
+    for (;;) {
+      while (started < k && inflight.size < this.o.maxInFlight && this.fatal === undefined && this.copyFits()) {
+        const slot = this.lru.oldest()
+        if (slot < 0) break
+        started++
+        const p: Promise<void> = this.writeback(slot).then(
+          () => undefined,
+          (err) => { this.fatal ??= err },
+        ).finally(() => inflight.delete(p))
+        inflight.add(p)
+      }
+      if (inflight.size === 0) return
+      await Promise.race(inflight)
+    }
+  }
+
+  /**
+   * Whether one more folio's compressed copy (at most its raw size) fits beside
+   * the frames in use, the pool and the copies in flight. With none in flight
+   * it always goes: the limit was passed already (another user of the store
+   * grew the pool), and storing is the only way back under it.
+   */
+  private copyFits(): boolean {
+    if (this.writebackCount === 0) return true
+    const used = this.slots - this.freeCount
+    return used * this.folioBytes + this.charge!.bytes + (this.writebackCount + 1) * this.folioBytes <= this.residentLimit
+  }
+
+  /** Writes the coldest pool entries back to the tier until the floor and the reclaim goal fit; resolves whether any went. */
+  private async shrinkPool(): Promise<boolean> {
+    const used = this.slots - this.freeCount
+    const want = used + this.writebackCount + 1 + Math.max(this.reclaimGoal, this.o.floorSlots)
+    const targetBytes = Math.max(0, this.residentLimit - want * this.folioBytes)
+    const pages = await this.store.shrink({ targetBytes })
+    this.counters.charge_shrunk_pages += pages
+    return pages > 0
+  }
+
   /** Stores one folio out of its slot. Resolves true when the slot was freed. */
   private async writeback(slot: number): Promise<boolean> {
     const r = this.regions[this.slotRegion[slot]]!
@@ -634,12 +789,14 @@ export class SwapCache {
       }
     } catch (err) {
       this.writebackCount--
+      this.charge?.settled(this.folioBytes)
       this.invalidateStored(firstKey, stored)
       this.afterWriteback(slot, r, false)
       this.writebackDone(r)
       throw err
     }
     this.writebackCount--
+    this.charge?.settled(this.folioBytes)
     try {
       return this.finishWriteback(slot, r, ok, firstKey, stored, count)
     } finally {

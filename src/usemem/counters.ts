@@ -40,5 +40,13 @@ export function coverLetterCounters(s: SwapCacheStats): Record<string, number> {
   out.pgfault = s.pgfault
   out.readahead_pages = s.readahead_pages
   out.writeback_redirtied = s.writeback_redirtied
+  // --charge-pool: how the one limit split between frames and pool at the end, and what it cost.
+  if (s.charge_pool) {
+    out.charged_bytes = s.charged_bytes
+    out.frame_limit = s.frame_limit
+    out.charge_pool_reads = s.charge_pool_reads
+    out.charge_shrunk_pages = s.charge_shrunk_pages
+    out.charge_oom = s.charge_oom
+  }
   return out
 }

@@ -38,6 +38,8 @@ export interface UsememOptions {
   data: string
   /** Resident limit shared by all tasks (memory.high analogue), bytes. */
   limit: number
+  /** --charge-pool: the store's compressed pool counts against --limit too (memcg charging zswap's pool). */
+  chargePool: boolean
   folio: FolioSize
   compressor: string
   workers: number
@@ -85,6 +87,8 @@ export const USEMEM_USAGE = `usage: zstash usemem [options] SIZE[k|m|g|t]
       --init-time      print the initialization time separately
   zstash:
       --limit SIZE     resident limit shared by all tasks (default: half of N×SIZE)
+      --charge-pool    the compressed pool counts against --limit too, as memcg charges
+                       zswap's pool to memory.max (default: --limit bounds resident frames)
       --folio 4k|64k|2m  folio size (default 64k)
       --compressor C   lz4 (default), zstd, deflate, deflate-4k, lzo
       --workers N      compression worker threads (default: CPUs, as PageStore)
@@ -134,6 +138,7 @@ export function parseUsememArgs(argv: string[]): UsememOptions {
         quiet: { type: 'boolean', short: 'q' },
         'init-time': { type: 'boolean' },
         limit: { type: 'string' },
+        'charge-pool': { type: 'boolean' },
         folio: { type: 'string' },
         compressor: { type: 'string' },
         workers: { type: 'string' },
@@ -177,6 +182,7 @@ export function parseUsememArgs(argv: string[]): UsememOptions {
     readAgain: v['read-again'] ?? false,
     data: v.data ?? 'usemem',
     limit,
+    chargePool: v['charge-pool'] ?? false,
     folio: folio as FolioSize,
     compressor: v.compressor ?? 'lz4',
     workers: posInt('--workers', v.workers, 0, availableParallelism()),
@@ -250,6 +256,7 @@ export function resolveUsemem(o: Partial<UsememOptions> & { size: number }): Use
     readAgain: o.readAgain ?? false,
     data,
     limit,
+    chargePool: o.chargePool ?? false,
     folio,
     compressor: o.compressor ?? 'lz4',
     workers: o.workers ?? availableParallelism(),

@@ -56,7 +56,7 @@ export async function runUsemem(o: UsememOptions, io: UsememIo = processIo, comm
   })
   let cache: SwapCache | undefined
   try {
-    cache = await SwapCache.create({ store, residentLimit: o.limit, folioSize: o.folio })
+    cache = await SwapCache.create({ store, residentLimit: o.limit, folioSize: o.folio, chargePool: o.chargePool })
     onStart?.(store, cache)
     const initUsecs = Math.round((performance.now() - t0) * 1000)
     if (o.initTime) io.line(initTimeLine(initUsecs))
@@ -98,7 +98,7 @@ export async function runUsemem(o: UsememOptions, io: UsememIo = processIo, comm
       command,
       config: {
         size: o.size, tasks: o.tasks, sleep: o.sleep, initTime: o.initTime, random: o.random, repeat: o.repeat,
-        readAgain: o.readAgain, data: o.data, data_description: data.description, limit: o.limit, folio: o.folio,
+        readAgain: o.readAgain, data: o.data, data_description: data.description, limit: o.limit, chargePool: o.chargePool, folio: o.folio,
         compressor: o.compressor, workers: o.workers, verify: o.verify, seed: o.seed, chunk: o.chunk, label: o.label,
         poolLimit: o.poolLimit, backing: o.backing ? describeBacking(o.backing) : null, reread: o.reread,
         rereadPattern: o.rereadPattern, secondChance: o.secondChance, recompress: o.recompress, dictionary: o.dictionary,
@@ -228,9 +228,10 @@ async function readPass(ctx: TaskContext, _task: number, region: Region): Promis
 async function randomPass(ctx: TaskContext, task: number, region: Region, read: boolean): Promise<number> {
   const { o, cache, progress } = ctx
   const m = Math.floor(o.size / WORD)
-  const batch = Math.max(1, Math.min(256, Math.floor(cache.totalSlots / 2)))
   let x = (o.seed * 0x9e3779b1 + task * 0x85ebca6b + (read ? 77 : 0)) >>> 0 || 1
   for (let i = 0; i < m; ) {
+    // Per batch: under --charge-pool the frames allowed shrink as the pool grows.
+    const batch = Math.max(1, Math.min(256, Math.floor(cache.frameLimit / 2)))
     // Checked again after every await: another task may have taken the frames before this one resumed.
     while (cache.freeSlots < batch) await cache.reserve(batch)
     const end = Math.min(m, i + batch)
