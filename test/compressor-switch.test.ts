@@ -5,19 +5,12 @@
  * call; a dictionary trained from the stored pages is used for new stores and
  * kept while any object needs it.
  */
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { PageStore, PAGE_SIZE, InvalidArgumentError } from 'zstash/internals'
 import { readCorpusPages } from './helpers/corpus.js'
+import { storesClosedAfterEach } from './helpers/open-stores.js'
 
-const stores: PageStore[] = []
-afterEach(async () => {
-  while (stores.length) await stores.pop()!.close()
-})
-async function open(options: Parameters<typeof PageStore.open>[0]): Promise<PageStore> {
-  const s = await PageStore.open(options)
-  stores.push(s)
-  return s
-}
+const { open } = storesClosedAfterEach()
 
 const node = readCorpusPages('node-2k', 2048)
 const py = readCorpusPages('py-2k', 512)

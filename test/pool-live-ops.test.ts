@@ -4,20 +4,13 @@
  * other test files run most of them with workers: 0. Every page reads back
  * exactly, and when the keys are gone the pool holds no object.
  */
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { PageStore, PAGE_SIZE, StoreRejectedError } from 'zstash/internals'
 import { readCorpusPages } from './helpers/corpus.js'
+import { storesClosedAfterEach } from './helpers/open-stores.js'
 import { openFaultyTieredStore } from './helpers/faulty-backend.js'
 
-const stores: PageStore[] = []
-afterEach(async () => {
-  while (stores.length) await stores.pop()!.close()
-})
-async function open(options: Parameters<typeof PageStore.open>[0]): Promise<PageStore> {
-  const s = await PageStore.open(options)
-  stores.push(s)
-  return s
-}
+const { stores, open } = storesClosedAfterEach()
 
 const node = readCorpusPages('node-2k', 2048)
 const folio = (k: number, n: number) => node.subarray(k * PAGE_SIZE, (k + n) * PAGE_SIZE)

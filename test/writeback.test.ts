@@ -6,23 +6,15 @@
  * a failed writeback loses nothing; the controls (writeback off, the limit,
  * second chance, the shrinker) do what they say.
  */
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import {
   PageStore, PAGE_SIZE, StoreRejectedError, WouldBlockError, BackingStoreError, InvalidArgumentError,
 } from 'zstash/internals'
 import { readCorpusPages } from './helpers/corpus.js'
+import { storesClosedAfterEach } from './helpers/open-stores.js'
 import { openFaultyTieredStore, type Schedule } from './helpers/faulty-backend.js'
 
-const stores: PageStore[] = []
-afterEach(async () => {
-  while (stores.length) await stores.pop()!.close()
-})
-
-async function open(options: Parameters<typeof PageStore.open>[0]): Promise<PageStore> {
-  const s = await PageStore.open(options)
-  stores.push(s)
-  return s
-}
+const { stores, open } = storesClosedAfterEach()
 
 const pages = readCorpusPages('node-2k', 1024)
 const page = (k: number) => pages.subarray((k % 1024) * PAGE_SIZE, ((k % 1024) + 1) * PAGE_SIZE)
