@@ -135,27 +135,9 @@ export class ClusterStore implements BackingStore {
     this.checkOpen()
     const n = checkPutBatch(batch)
     const t0 = performance.now()
-    const locators = new Uint32Array(n)
-    if (n === 0) return locators
+    if (n === 0) return new Uint32Array(0)
     const overhead = this.sealer.overhead
-    const outOffsets = new Uint32Array(n)
-    let total = 0
-    for (let i = 0; i < n; i++) {
-      outOffsets[i] = total
-      total += batch.lengths[i] + overhead
-    }
-    this.table.alloc(n, locators)
-    const out = Buffer.allocUnsafe(total)
-    const seqs = new Float64Array(n)
-    try {
-      this.sealer.native.sealMany(
-        n, batch.sources, batch.sourceIndex ?? null, batch.offsets, batch.lengths, batch.keys, locators,
-        batch.tags, batch.checksums, out, outOffsets, seqs,
-      )
-    } catch (err) {
-      for (let i = 0; i < n; i++) this.table.release(locators[i])
-      throw err
-    }
+    const { locators, out, outOffsets, seqs, total } = this.sealer.sealBatch(this.table, batch, n)
     const batchId = this.takeBatchId()
     const args: (string | Buffer)[] = new Array(2 * n)
     for (let i = 0; i < n; i++) {
@@ -180,26 +162,13 @@ export class ClusterStore implements BackingStore {
       this.counters.failures[reason] += n
       throw new BackingStoreError(reason, `writeback of ${n} objects to the cluster failed: ${(failure as Error).message}`, { cause: failure })
     }
-    const table = this.table
     let payload = 0
     for (let i = 0; i < n; i++) {
-      const loc = locators[i]
-      table.key[loc] = batch.keys[i]
-      table.seq[loc] = seqs[i]
-      table.recordLength[loc] = batch.lengths[i] + overhead
-      table.place[loc] = batchId
-      table.publish(loc)
+      this.table.publishRecord(locators[i], batch.keys[i], seqs[i], batch.lengths[i] + overhead, batchId)
       payload += batch.lengths[i]
     }
     this.batches++
-    const c = this.counters
-    c.payloadBytes += payload
-    c.recordBytes += total
-    c.bytesWritten += total
-    c.putBatches++
-    c.putObjects += n
-    c.putBatchObjects.record(n)
-    c.putLatency.record((performance.now() - t0) * 1000)
+    this.counters.countPut(n, payload, total, t0)
     return locators
   }
 
@@ -215,9 +184,8 @@ export class ClusterStore implements BackingStore {
       const loc = batch.locators[i]
       tags[i] = 0
       checksums[i] = 0
-      if (!table.isLive(loc)) { status[i] = GetStatus.MISSING; continue }
-      if (table.key[loc] !== batch.keys[i]) { status[i] = GetStatus.WRONG_KEY; continue }
-      status[i] = 0
+      status[i] = table.readStatus(loc, batch.keys[i])
+      if (status[i] !== 0) continue
       seqs[i] = table.seq[loc]
       const b = table.place[loc]
       const g = groups.get(b)

@@ -116,27 +116,9 @@ export class FileStore implements BackingStore {
     this.checkOpen()
     const n = checkPutBatch(batch)
     const t0 = performance.now()
-    const locators = new Uint32Array(n)
-    if (n === 0) return locators
+    if (n === 0) return new Uint32Array(0)
     const overhead = this.sealer.overhead
-    const outOffsets = new Uint32Array(n)
-    let total = 0
-    for (let i = 0; i < n; i++) {
-      outOffsets[i] = total
-      total += batch.lengths[i] + overhead
-    }
-    this.table.alloc(n, locators)
-    const out = Buffer.allocUnsafe(total)
-    const seqs = new Float64Array(n)
-    try {
-      this.sealer.native.sealMany(
-        n, batch.sources, batch.sourceIndex ?? null, batch.offsets, batch.lengths, batch.keys, locators,
-        batch.tags, batch.checksums, out, outOffsets, seqs,
-      )
-    } catch (err) {
-      this.releaseAll(locators, n)
-      throw err
-    }
+    const { locators, out, outOffsets, seqs, total } = this.sealer.sealBatch(this.table, batch, n)
     // Place the records. A record never straddles two segments; consecutive records in one
     // segment (or in adjacent ones) form one run, written with one call.
     const places = new Float64Array(n)
@@ -170,29 +152,16 @@ export class FileStore implements BackingStore {
       if (this.closed) return this.failPut(new ClosedError('backing store'), n)
       return this.failPut(new BackingStoreError(ioReason(failure), `writeback to the swap file failed: ${(failure as Error).message}`, { cause: failure }), n)
     }
-    const table = this.table
     let payload = 0
     for (let i = 0; i < n; i++) {
-      const loc = locators[i]
       const rec = batch.lengths[i] + overhead
-      table.key[loc] = batch.keys[i]
-      table.seq[loc] = seqs[i]
-      table.recordLength[loc] = rec
-      table.place[loc] = places[i]
-      table.publish(loc)
+      this.table.publishRecord(locators[i], batch.keys[i], seqs[i], rec, places[i])
       this.space.addLive(places[i], rec)
       this.space.endWrite(this.space.segmentOf(places[i]))
       if (places[i] + rec > this.fileEnd) this.fileEnd = places[i] + rec
       payload += batch.lengths[i]
     }
-    const c = this.counters
-    c.payloadBytes += payload
-    c.recordBytes += total
-    c.bytesWritten += total
-    c.putBatches++
-    c.putObjects += n
-    c.putBatchObjects.record(n)
-    c.putLatency.record((performance.now() - t0) * 1000)
+    this.counters.countPut(n, payload, total, t0)
     return locators
   }
 
@@ -206,12 +175,8 @@ export class FileStore implements BackingStore {
       const loc = batch.locators[i]
       tags[i] = 0
       checksums[i] = 0
-      if (!table.isLive(loc)) status[i] = GetStatus.MISSING
-      else if (table.key[loc] !== batch.keys[i]) status[i] = GetStatus.WRONG_KEY
-      else {
-        status[i] = 0
-        wanted.push(i)
-      }
+      status[i] = table.readStatus(loc, batch.keys[i])
+      if (status[i] === 0) wanted.push(i)
     }
     const seqs = new Float64Array(n)
     const lengths = new Uint32Array(n)

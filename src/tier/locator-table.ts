@@ -9,6 +9,7 @@
  */
 import { grow } from '../util/grow.js'
 import { BackingStoreError } from '../errors.js'
+import { GetStatus } from './backing-store.js'
 
 export const LocatorState = {
   Free: 0,
@@ -51,6 +52,22 @@ export class LocatorTable {
   publish(loc: number): void {
     this.state[loc] = LocatorState.Live
     this.live++
+  }
+
+  /** Records what a read of `loc` must check, and where its record is, then marks it live. */
+  publishRecord(loc: number, key: number, seq: number, recordLength: number, place: number): void {
+    this.key[loc] = key
+    this.seq[loc] = seq
+    this.recordLength[loc] = recordLength
+    this.place[loc] = place
+    this.publish(loc)
+  }
+
+  /** Whether `loc` can be read as page `key`: 0, or the GetStatus that says why not. */
+  readStatus(loc: number, key: number): number {
+    if (!this.isLive(loc)) return GetStatus.MISSING
+    if (this.key[loc] !== key) return GetStatus.WRONG_KEY
+    return 0
   }
 
   /** Returns a locator (Writing or Live) to the free list. */

@@ -24,6 +24,8 @@
  */
 import { randomBytes } from 'node:crypto'
 import { loadNative } from '../native.js'
+import type { PutBatch } from './backing-store.js'
+import type { LocatorTable } from './locator-table.js'
 
 export type SealingMode = 'aes-256-gcm' | 'chacha20-poly1305' | 'none'
 export const SEALING_MODES: readonly SealingMode[] = ['aes-256-gcm', 'chacha20-poly1305', 'none']
@@ -50,6 +52,16 @@ export interface NativeObjectSealer {
   destroy(): void
 }
 
+/** A sealed writeback batch: record i is out[outOffsets[i], + lengths[i] + overhead), sealed with seqs[i]. */
+export interface SealedBatch {
+  locators: Uint32Array
+  out: Buffer
+  outOffsets: Uint32Array
+  seqs: Float64Array
+  /** Bytes of all records. */
+  total: number
+}
+
 type SealerConstructor = new (mode: SealingMode, namespaceId: Uint8Array) => NativeObjectSealer
 
 /** A store's sealer: its key, its namespace id and its sequence numbers. */
@@ -68,6 +80,35 @@ export class Sealer {
     this.namespace = Buffer.from(this.namespaceId.subarray(0, 8)).toString('hex')
     this.native = new Native(mode, this.namespaceId)
     this.overhead = this.native.overhead()
+  }
+
+  /**
+   * Seals a writeback batch into one buffer, records back to back, each under a
+   * locator taken from `table` (state Writing). On a sealing error the locators
+   * go back to the table and the error is thrown.
+   */
+  sealBatch(table: LocatorTable, batch: PutBatch, n: number): SealedBatch {
+    const overhead = this.overhead
+    const outOffsets = new Uint32Array(n)
+    let total = 0
+    for (let i = 0; i < n; i++) {
+      outOffsets[i] = total
+      total += batch.lengths[i] + overhead
+    }
+    const locators = new Uint32Array(n)
+    table.alloc(n, locators)
+    const out = Buffer.allocUnsafe(total)
+    const seqs = new Float64Array(n)
+    try {
+      this.native.sealMany(
+        n, batch.sources, batch.sourceIndex ?? null, batch.offsets, batch.lengths, batch.keys, locators,
+        batch.tags, batch.checksums, out, outOffsets, seqs,
+      )
+    } catch (err) {
+      for (let i = 0; i < n; i++) table.release(locators[i])
+      throw err
+    }
+    return { locators, out, outOffsets, seqs, total }
   }
 
   /** Wipes the key. */

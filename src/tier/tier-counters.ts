@@ -27,6 +27,17 @@ export class TierCounters {
   readonly getLatency = new LogHistogram()
   readonly putBatchObjects = new LogHistogram()
 
+  /** Counts a putMany that wrote `n` objects: `payload` bytes of objects in `records` bytes of records, since t0. */
+  countPut(n: number, payload: number, records: number, t0: number): void {
+    this.payloadBytes += payload
+    this.recordBytes += records
+    this.bytesWritten += records
+    this.putBatches++
+    this.putObjects += n
+    this.putBatchObjects.record(n)
+    this.putLatency.record((performance.now() - t0) * 1000)
+  }
+
   /** Counts the negative statuses of a getMany; returns how many there were. */
   countStatuses(status: Int32Array, n: number): number {
     let failed = 0
