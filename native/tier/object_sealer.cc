@@ -58,6 +58,42 @@ void ThrowRange(Napi::Env env, const std::string& what, size_t i) {
   Napi::RangeError::New(env, what + " (object " + std::to_string(i) + ")").ThrowAsJavaScriptException();
 }
 
+// What sealMany and openMany both take first: a count, the sources and where each
+// object lies in them, and the page key and locator each record is bound to
+// (arguments 0..6). Throws and returns false on a bad one.
+struct ObjectRun {
+  size_t count = 0;
+  std::vector<std::pair<uint8_t*, size_t>> spans;
+  const uint32_t* source_index = nullptr;
+  const uint32_t* offsets = nullptr;
+  const uint32_t* lengths = nullptr;
+  const uint32_t* keys = nullptr;
+  const uint32_t* locators = nullptr;
+
+  const uint8_t* Source(size_t i) const {
+    return SourceRange(spans, source_index ? source_index[i] : 0, offsets[i], lengths[i]);
+  }
+};
+
+bool ParseObjectRun(const Napi::CallbackInfo& info, size_t arity, const char* name, ObjectRun* run) {
+  Napi::Env env = info.Env();
+  if (info.Length() < arity || !info[0].IsNumber()) {
+    Napi::TypeError::New(env, std::string(name) + " needs " + std::to_string(arity) + " arguments")
+        .ThrowAsJavaScriptException();
+    return false;
+  }
+  const size_t count = run->count = IntArg(info, 0);
+  if (!Spans(env, info[1], &run->spans)) return false;
+  run->source_index = info[2].IsNull() || info[2].IsUndefined() ? nullptr
+                      : CheckedView<uint32_t>(env, info[2], 0, count, "sourceIndex");
+  if (env.IsExceptionPending()) return false;
+  run->offsets = CheckedView<uint32_t>(env, info[3], 0, count, "offsets");
+  run->lengths = run->offsets ? CheckedView<uint32_t>(env, info[4], 0, count, "lengths") : nullptr;
+  run->keys = run->lengths ? CheckedView<uint32_t>(env, info[5], 0, count, "keys") : nullptr;
+  run->locators = run->keys ? CheckedView<uint32_t>(env, info[6], 0, count, "locators") : nullptr;
+  return run->locators != nullptr;
+}
+
 }  // namespace
 
 Napi::Function ObjectSealer::Define(Napi::Env env) {
@@ -140,21 +176,11 @@ bool ObjectSealer::Usable(Napi::Env env) const {
 Napi::Value ObjectSealer::SealMany(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!Usable(env)) return env.Undefined();
-  if (info.Length() < 12 || !info[0].IsNumber()) {
-    Napi::TypeError::New(env, "sealMany needs 12 arguments").ThrowAsJavaScriptException();
-    return env.Undefined();
-  }
-  size_t count = IntArg(info, 0);
-  std::vector<std::pair<uint8_t*, size_t>> spans;
-  if (!Spans(env, info[1], &spans)) return env.Undefined();
-  const uint32_t* source_index = info[2].IsNull() || info[2].IsUndefined() ? nullptr
-                                 : CheckedView<uint32_t>(env, info[2], 0, count, "sourceIndex");
-  if (env.IsExceptionPending()) return env.Undefined();
-  const uint32_t* offsets = CheckedView<uint32_t>(env, info[3], 0, count, "offsets");
-  const uint32_t* lengths = offsets ? CheckedView<uint32_t>(env, info[4], 0, count, "lengths") : nullptr;
-  const uint32_t* keys = lengths ? CheckedView<uint32_t>(env, info[5], 0, count, "keys") : nullptr;
-  const uint32_t* locators = keys ? CheckedView<uint32_t>(env, info[6], 0, count, "locators") : nullptr;
-  const uint32_t* tags = locators ? CheckedView<uint32_t>(env, info[7], 0, count, "tags") : nullptr;
+  ObjectRun run;
+  if (!ParseObjectRun(info, 12, "sealMany", &run)) return env.Undefined();
+  const size_t count = run.count;
+  const uint32_t *lengths = run.lengths, *keys = run.keys, *locators = run.locators;
+  const uint32_t* tags = CheckedView<uint32_t>(env, info[7], 0, count, "tags");
   const uint32_t* checksums = tags ? CheckedView<uint32_t>(env, info[8], 0, count, "checksums") : nullptr;
   if (!checksums) return env.Undefined();
   uint8_t* out;
@@ -171,7 +197,7 @@ Napi::Value ObjectSealer::SealMany(const Napi::CallbackInfo& info) {
   // Every range is checked before anything is written, so a bad plan changes nothing.
   std::vector<const uint8_t*> src(count);
   for (size_t i = 0; i < count; i++) {
-    src[i] = SourceRange(spans, source_index ? source_index[i] : 0, offsets[i], lengths[i]);
+    src[i] = run.Source(i);
     if (!src[i]) return ThrowRange(env, "source range out of bounds", i), env.Undefined();
     if (out_offsets[i] > out_bytes || lengths[i] + overhead > out_bytes - out_offsets[i]) {
       return ThrowRange(env, "out range out of bounds", i), env.Undefined();
@@ -219,21 +245,11 @@ Napi::Value ObjectSealer::SealMany(const Napi::CallbackInfo& info) {
 Napi::Value ObjectSealer::OpenMany(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!Usable(env)) return env.Undefined();
-  if (info.Length() < 15 || !info[0].IsNumber()) {
-    Napi::TypeError::New(env, "openMany needs 15 arguments").ThrowAsJavaScriptException();
-    return env.Undefined();
-  }
-  size_t count = IntArg(info, 0);
-  std::vector<std::pair<uint8_t*, size_t>> spans;
-  if (!Spans(env, info[1], &spans)) return env.Undefined();
-  const uint32_t* source_index = info[2].IsNull() || info[2].IsUndefined() ? nullptr
-                                 : CheckedView<uint32_t>(env, info[2], 0, count, "sourceIndex");
-  if (env.IsExceptionPending()) return env.Undefined();
-  const uint32_t* offsets = CheckedView<uint32_t>(env, info[3], 0, count, "offsets");
-  const uint32_t* lengths = offsets ? CheckedView<uint32_t>(env, info[4], 0, count, "lengths") : nullptr;
-  const uint32_t* keys = lengths ? CheckedView<uint32_t>(env, info[5], 0, count, "keys") : nullptr;
-  const uint32_t* locators = keys ? CheckedView<uint32_t>(env, info[6], 0, count, "locators") : nullptr;
-  const double* seqs = locators ? CheckedView<double>(env, info[7], 0, count, "seqs") : nullptr;
+  ObjectRun run;
+  if (!ParseObjectRun(info, 15, "openMany", &run)) return env.Undefined();
+  const size_t count = run.count;
+  const uint32_t *lengths = run.lengths, *keys = run.keys, *locators = run.locators;
+  const double* seqs = CheckedView<double>(env, info[7], 0, count, "seqs");
   if (!seqs) return env.Undefined();
   uint8_t* dst;
   size_t dst_bytes, elem;
@@ -256,7 +272,7 @@ Napi::Value ObjectSealer::OpenMany(const Napi::CallbackInfo& info) {
   std::vector<const uint8_t*> src(count, nullptr);
   for (size_t i = 0; i < count; i++) {
     if (status[i] < 0) continue;
-    src[i] = SourceRange(spans, source_index ? source_index[i] : 0, offsets[i], lengths[i]);
+    src[i] = run.Source(i);
     if (!src[i]) return ThrowRange(env, "source range out of bounds", i), env.Undefined();
     const uint32_t cap = capacities ? capacities[i] : default_capacity;
     if (dst_offsets[i] > dst_bytes || cap > dst_bytes - dst_offsets[i]) {
