@@ -346,46 +346,37 @@ try {
       return n / (Math.min(...runs) / 1000)
     }
 
-    // Naive: SET key page per raw page, sequential awaits (a fault/evict path one page at a time).
-    {
+    // One naive writer, best of `repeat`: pages/s and the bytes the servers received.
+    const naiveWriter = async (label: string, id: string, write: (i: number, page: Buffer) => Promise<unknown>, inFlight: number) => {
       const runs: number[] = []
       let bytesIn = 0
       for (let r = 0; r < repeat; r++) {
         flushAll()
         const before = await netBytes()
         const t0 = performance.now()
-        for (let i = 0; i < n; i++) await raw.set(`page:${i}`, Buffer.from(pages.buffer, pages.byteOffset + i * PAGE_SIZE, PAGE_SIZE))
-        runs.push(performance.now() - t0)
-        bytesIn = (await netBytes()).input - before.input
-      }
-      const best = Math.min(...runs)
-      naiveSeqPps = n / (best / 1000)
-      naiveSeqIn = bytesIn
-      rows.push(['naive SET per page, sequential', 1, fmt(naiveSeqPps, 0), fmt(mb(n * PAGE_SIZE, best), 0), fmt(bytesIn / 1e6, 1), range(runs.map((ms) => n / (ms / 1000))), '-', '-', '-', '-'])
-      results.push({ label: 'naive-set-sequential', ms: runs, pagesPerSec: naiveSeqPps, wireBytesIn: bytesIn })
-    }
-    // Naive, concurrent: 256 SETs in flight (ioredis pipelines them on each node's socket).
-    {
-      const runs: number[] = []
-      let bytesIn = 0
-      for (let r = 0; r < repeat; r++) {
-        flushAll()
-        const before = await netBytes()
-        const t0 = performance.now()
-        for (let first = 0; first < n; first += 256) {
+        for (let first = 0; first < n; first += inFlight) {
           const ps: Promise<unknown>[] = []
-          for (let i = first; i < Math.min(n, first + 256); i++) ps.push(raw.set(`page:${i}`, Buffer.from(pages.buffer, pages.byteOffset + i * PAGE_SIZE, PAGE_SIZE)))
+          for (let i = first; i < Math.min(n, first + inFlight); i++) ps.push(write(i, Buffer.from(pages.buffer, pages.byteOffset + i * PAGE_SIZE, PAGE_SIZE)))
           await Promise.all(ps)
         }
         runs.push(performance.now() - t0)
         bytesIn = (await netBytes()).input - before.input
       }
       const best = Math.min(...runs)
-      naiveConcPps = n / (best / 1000)
-      naiveConcIn = bytesIn
-      rows.push(['naive SET per page, 256 in flight', 1, fmt(naiveConcPps, 0), fmt(mb(n * PAGE_SIZE, best), 0), fmt(bytesIn / 1e6, 1), range(runs.map((ms) => n / (ms / 1000))), '-', '-', '-', '-'])
-      results.push({ label: 'naive-set-256-in-flight', ms: runs, pagesPerSec: naiveConcPps, wireBytesIn: bytesIn })
+      const pps = n / (best / 1000)
+      rows.push([label, 1, fmt(pps, 0), fmt(mb(n * PAGE_SIZE, best), 0), fmt(bytesIn / 1e6, 1), range(runs.map((ms) => n / (ms / 1000))), '-', '-', '-', '-'])
+      results.push({ label: id, ms: runs, pagesPerSec: pps, wireBytesIn: bytesIn })
+      return { pps, bytesIn }
     }
+    const setPage = (i: number, page: Buffer) => raw.set(`page:${i}`, page)
+    // Naive: SET key page per raw page, sequential awaits (a fault/evict path one page at a time).
+    const sequential = await naiveWriter('naive SET per page, sequential', 'naive-set-sequential', setPage, 1)
+    naiveSeqPps = sequential.pps
+    naiveSeqIn = sequential.bytesIn
+    // Naive, concurrent: 256 SETs in flight (ioredis pipelines them on each node's socket).
+    const concurrent = await naiveWriter('naive SET per page, 256 in flight', 'naive-set-256-in-flight', setPage, 256)
+    naiveConcPps = concurrent.pps
+    naiveConcIn = concurrent.bytesIn
     // Naive GET per page, sequential, for the latency table.
     {
       const us: number[] = []
